@@ -1,0 +1,106 @@
+/* vm.h: the VM object. All state of one virtual machine hangs off struct vm. */
+#ifndef TV_VM_H
+#define TV_VM_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "util/err.h"
+#include "vm/bus.h"
+#include "vm/config.h"
+#include "vm/memory.h"
+
+struct vcpu;
+struct loop;
+struct pci_host;
+struct console;
+
+/* Why the VM stopped; vm_exit_status maps each to the process exit status (README.md). */
+enum vm_stop_reason {
+	VM_RUNNING = 0,
+	VM_STOP_POWEROFF,      /* ACPI S5 */
+	VM_STOP_REBOOT,        /* reset requested by the guest */
+	VM_STOP_QUIT,          /* Ctrl-A x, or SIGINT/SIGTERM to the monitor */
+	VM_STOP_TESTDEV,       /* the test device asked to exit with a status */
+	VM_STOP_TRIPLE_FAULT,  /* KVM_EXIT_SHUTDOWN */
+	VM_STOP_INTERNAL,      /* KVM internal error, emulation failure, failed entry */
+	VM_STOP_HOST_ERROR,    /* a monitor-side failure while running */
+};
+
+/* Exit counters, one per reason; updated with relaxed atomics by the vCPU threads. */
+enum vm_stat {
+	STAT_EXIT_IO,
+	STAT_EXIT_MMIO,
+	STAT_EXIT_HLT,
+	STAT_EXIT_SHUTDOWN,
+	STAT_EXIT_SYSTEM_EVENT,
+	STAT_EXIT_INTR,
+	STAT_EXIT_OTHER,
+	STAT_IO_UNCLAIMED,
+	STAT_MMIO_UNCLAIMED,
+	STAT_COUNT
+};
+
+struct vm_device {
+	const char *name;
+	void *state;
+	void (*destroy)(void *state);
+};
+
+struct vm {
+	struct vm_config cfg;
+	int kvm_fd, vm_fd;
+	int vcpu_mmap_size;
+	struct gmem mem;
+	struct bus pio, mmio;
+	struct pci_host *pci;
+	struct console *console;
+	struct loop *loop;
+
+	struct vcpu *vcpus;
+	unsigned ncpus;
+
+	struct vm_device *devices;
+	unsigned ndevices;
+
+	pthread_mutex_t stop_lock;
+	enum vm_stop_reason stop_reason; /* first reason wins */
+	int stop_status;                 /* VM_STOP_TESTDEV: the status asked for */
+	char stop_detail[512];           /* registers and reason, for fatal stops */
+	atomic_bool stopping;
+
+	atomic_ullong stats[STAT_COUNT];
+};
+
+/* Build the VM from a validated config: KVM checks, memory, irqchip, devices, vCPUs, guest
+ * image. On failure returns -errno with a one-line message in e, and leaves nothing open. */
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
+	__attribute__((warn_unused_result));
+
+/* Run until the guest stops; returns the process exit status (see vm_exit_status). */
+int vm_run(struct vm *vm);
+
+/* Join every thread, close every fd, free everything. Safe after a failed vm_create. */
+void vm_destroy(struct vm *vm);
+
+/* Record why the VM stops (the first caller wins) and kick every vCPU out of KVM_RUN.
+ * Callable from any thread, including device callbacks. */
+void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status);
+
+/* Set an interrupt line (GSI) of the in-kernel irqchip to level 0/1. Returns 0 or -errno. */
+int vm_set_irq(struct vm *vm, unsigned gsi, int level);
+
+/* Attach a device's state so vm_destroy tears it down (in reverse order). -ENOMEM. */
+int vm_add_device(struct vm *vm, const char *name, void *state, void (*destroy)(void *));
+
+/* Exit status for a stop reason: poweroff 0, reboot 2, quit 130... (documented in README). */
+int vm_exit_status(enum vm_stop_reason why, int testdev_status);
+
+static inline void vm_stat_inc(struct vm *vm, enum vm_stat s)
+{
+	atomic_fetch_add_explicit(&vm->stats[s], 1, memory_order_relaxed);
+}
+
+#endif
