@@ -60,7 +60,9 @@ struct vm {
 	struct loop *loop;
 
 	struct vcpu *vcpus;
-	unsigned ncpus;
+	unsigned ncpus;         /* configured */
+	unsigned ncpus_created; /* vcpus[0..ncpus_created) exist */
+	int sigfd;              /* SIGINT/SIGTERM/SIGHUP, read by the event loop */
 
 	struct vm_device *devices;
 	unsigned ndevices;

@@ -1,0 +1,41 @@
+/* vcpu.h: one thread per vCPU running KVM_RUN and dispatching exits to the buses. */
+#ifndef TV_VCPU_H
+#define TV_VCPU_H
+
+#include <linux/kvm.h>
+#include <pthread.h>
+#include <stdbool.h>
+
+#include "util/err.h"
+#include "x86/boot.h"
+
+struct vm;
+
+struct vcpu {
+	struct vm *vm;
+	unsigned id;
+	int fd;
+	struct kvm_run *run;
+	pthread_t thread;
+	bool started;
+};
+
+/* Create vCPU id: fd, kvm_run mapping, CPUID, MSRs, FPU and LAPIC set up. The BSP (id 0)
+ * also gets the entry state in `entry`; APs wait for INIT/SIPI in the in-kernel LAPIC.
+ * Returns 0 or -errno with e set. */
+int vcpu_create(struct vm *vm, struct vcpu *v, unsigned id, const struct kvm_cpuid2 *supported,
+		const struct boot_entry *entry, struct err *e) __attribute__((warn_unused_result));
+
+/* Start the vCPU thread. 0 or -errno. */
+int vcpu_start(struct vcpu *v);
+
+/* Kick the vCPU out of KVM_RUN (from any thread); it exits its loop if the VM is stopping. */
+void vcpu_kick(struct vcpu *v);
+
+/* Join the thread (if started), unmap, close. */
+void vcpu_destroy(struct vcpu *v);
+
+/* Append a one-line register dump of v (called on its own thread) to buf. */
+void vcpu_dump_regs(struct vcpu *v, char *buf, size_t len);
+
+#endif

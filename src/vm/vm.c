@@ -1,0 +1,349 @@
+/* vm.c: building, running and tearing down one VM. */
+#include "vm/vm.h"
+
+#include <errno.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/ioctl.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include "util/file.h"
+#include "util/log.h"
+#include "vm/console.h"
+#include "vm/device.h"
+#include "vm/kvm.h"
+#include "vm/loop.h"
+#include "vm/vcpu.h"
+#include "x86/acpi.h"
+#include "x86/boot.h"
+#include "x86/cpuid.h"
+#include "x86/platform.h"
+
+#define KVM_TSS_ADDR 0xfffbd000UL
+#define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
+
+extern const struct device_desc __start_tv_devices[] __attribute__((weak));
+extern const struct device_desc __stop_tv_devices[] __attribute__((weak));
+
+static int create_memory(struct vm *vm, struct err *e)
+{
+	int ret = gmem_init(&vm->mem, vm->cfg.mem_size);
+
+	if (ret)
+		return errf(e, ret, "cannot allocate %llu MiB of guest memory: %s",
+			    (unsigned long long)(vm->cfg.mem_size >> 20), strerror(-ret));
+	for (unsigned i = 0; i < vm->mem.nregions; i++) {
+		struct kvm_userspace_memory_region r = {
+			.slot = i,
+			.guest_phys_addr = vm->mem.r[i].gpa,
+			.memory_size = vm->mem.r[i].size,
+			.userspace_addr = (uintptr_t)vm->mem.r[i].hva,
+		};
+
+		if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &r) < 0)
+			return errf(e, -errno, "KVM_SET_USER_MEMORY_REGION: %s", strerror(errno));
+	}
+	return 0;
+}
+
+static int create_irqchip(struct vm *vm, struct err *e)
+{
+	struct kvm_pit_config pit = {.flags = 0};
+	uint64_t idmap = KVM_IDENTITY_MAP_ADDR;
+
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, KVM_TSS_ADDR) < 0)
+		return errf(e, -errno, "KVM_SET_TSS_ADDR: %s", strerror(errno));
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SET_IDENTITY_MAP_ADDR) > 0 &&
+	    ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0)
+		return errf(e, -errno, "KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		return errf(e, -errno, "KVM_CREATE_IRQCHIP: %s", strerror(errno));
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		return errf(e, -errno, "KVM_CREATE_PIT2: %s", strerror(errno));
+	return 0;
+}
+
+static int create_devices(struct vm *vm, struct err *e)
+{
+	for (int phase = DEV_PHASE_CORE; phase <= DEV_PHASE_LATE; phase++) {
+		for (const struct device_desc *d = __start_tv_devices; d && d < __stop_tv_devices;
+		     d++) {
+			int ret;
+
+			if ((int)d->phase != phase)
+				continue;
+			ret = d->init(vm);
+			if (ret)
+				return errf(e, ret, "cannot create device %s: %s", d->name,
+					    strerror(-ret));
+		}
+	}
+	return 0;
+}
+
+/* Load kernel, initrd, command line and ACPI tables; fill *entry. */
+static int load_guest(struct vm *vm, struct boot_entry *entry, struct err *e)
+{
+	struct acpi_config ac = {.ncpus = vm->ncpus};
+	struct boot_config bc = {.cmdline = vm->cfg.cmdline ? vm->cfg.cmdline : "",
+				 .rsdp_gpa = PLAT_ACPI_ADDR};
+	uint8_t *kernel = NULL, *initrd = NULL;
+	size_t klen = 0, ilen = 0;
+	void *acpi = gmem_ptr(&vm->mem, PLAT_ACPI_ADDR, PLAT_ACPI_MAX);
+	long used;
+	int ret;
+
+	if (!acpi)
+		return errf(e, -EINVAL, "guest memory too small for the ACPI tables");
+	used = acpi_build(acpi, PLAT_ACPI_MAX, PLAT_ACPI_ADDR, &ac, e);
+	if (used < 0)
+		return (int)used;
+	ret = file_read_all(vm->cfg.kernel, "kernel", vm->cfg.mem_size, &kernel, &klen, e);
+	if (ret)
+		return ret;
+	if (vm->cfg.initrd) {
+		ret = file_read_all(vm->cfg.initrd, "initrd", vm->cfg.mem_size, &initrd, &ilen, e);
+		if (ret)
+			goto free_bufs;
+	}
+	bc.kernel = kernel;
+	bc.kernel_len = klen;
+	bc.initrd = initrd;
+	bc.initrd_len = ilen;
+	ret = boot_load(&vm->mem, &bc, entry, e);
+	if (ret && strncmp(e->msg, "kernel", 6) && strncmp(e->msg, "initrd", 6) &&
+	    strncmp(e->msg, "command line", 12)) {
+		struct err inner = *e;
+
+		errf(e, ret, "kernel '%s': %s", vm->cfg.kernel, inner.msg);
+	}
+free_bufs:
+	free(kernel);
+	free(initrd);
+	return ret;
+}
+
+static int create_vcpus(struct vm *vm, const struct boot_entry *entry, struct err *e)
+{
+	struct cpuid_table *sup = calloc(1, sizeof(*sup));
+	int ret = 0;
+
+	if (!sup)
+		return errf(e, -ENOMEM, "out of memory");
+	sup->hdr.nent = CPUID_MAX_ENTRIES;
+	if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, &sup->hdr) < 0) {
+		ret = errf(e, -errno, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+		goto free_sup;
+	}
+	vm->vcpus = calloc(vm->cfg.ncpus, sizeof(*vm->vcpus));
+	if (!vm->vcpus) {
+		ret = errf(e, -ENOMEM, "out of memory");
+		goto free_sup;
+	}
+	for (unsigned i = 0; i < vm->cfg.ncpus; i++) {
+		ret = vcpu_create(vm, &vm->vcpus[i], i, &sup->hdr, entry, e);
+		if (ret)
+			goto free_sup;
+		vm->ncpus_created = i + 1;
+	}
+free_sup:
+	free(sup);
+	return ret;
+}
+
+int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
+{
+	struct boot_entry entry;
+	int max, ret;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->cfg = *cfg;
+	vm->ncpus = cfg->ncpus;
+	vm->kvm_fd = vm->vm_fd = vm->sigfd = -1;
+	vm->mem.memfd = -1;
+	vm->pio.name = "pio";
+	vm->mmio.name = "mmio";
+	pthread_mutex_init(&vm->stop_lock, NULL);
+
+	vm->kvm_fd = kvm_open_checked("/dev/kvm", e);
+	if (vm->kvm_fd < 0)
+		return vm->kvm_fd;
+	max = kvm_max_vcpus(vm->kvm_fd);
+	if ((int)cfg->ncpus > max)
+		return errf(e, -EINVAL, "--cpus %u is beyond this host's KVM limit of %d vCPUs",
+			    cfg->ncpus, max);
+	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (vm->vcpu_mmap_size <= 0)
+		return errf(e, -errno, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	if (vm->vm_fd < 0)
+		return errf(e, -errno, "cannot create a VM (KVM_CREATE_VM): %s", strerror(errno));
+	if ((ret = create_irqchip(vm, e)) || (ret = create_memory(vm, e)))
+		return ret;
+	ret = loop_create(&vm->loop);
+	if (ret)
+		return errf(e, ret, "cannot create the event loop: %s", strerror(-ret));
+	ret = console_open(vm, &vm->console);
+	if (ret)
+		return errf(e, ret, "cannot open console '%s': %s",
+			    cfg->console_path ? cfg->console_path : "stdio", strerror(-ret));
+	if ((ret = create_devices(vm, e)) || (ret = load_guest(vm, &entry, e)) ||
+	    (ret = create_vcpus(vm, &entry, e)))
+		return ret;
+	return 0;
+}
+
+void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status)
+{
+	pthread_mutex_lock(&vm->stop_lock);
+	if (vm->stop_reason == VM_RUNNING) {
+		vm->stop_reason = why;
+		vm->stop_status = status;
+	}
+	pthread_mutex_unlock(&vm->stop_lock);
+	atomic_store(&vm->stopping, true);
+	for (unsigned i = 0; i < vm->ncpus_created; i++)
+		vcpu_kick(&vm->vcpus[i]);
+}
+
+int vm_set_irq(struct vm *vm, unsigned gsi, int level)
+{
+	struct kvm_irq_level irq = {.irq = gsi, .level = (uint32_t)level};
+
+	return ioctl(vm->vm_fd, KVM_IRQ_LINE, &irq) < 0 ? -errno : 0;
+}
+
+int vm_add_device(struct vm *vm, const char *name, void *state, void (*destroy)(void *))
+{
+	struct vm_device *d = realloc(vm->devices, (vm->ndevices + 1) * sizeof(*d));
+
+	if (!d)
+		return -ENOMEM;
+	vm->devices = d;
+	d[vm->ndevices++] = (struct vm_device){name, state, destroy};
+	return 0;
+}
+
+int vm_exit_status(enum vm_stop_reason why, int testdev_status)
+{
+	switch (why) {
+	case VM_STOP_POWEROFF:
+		return 0;
+	case VM_STOP_REBOOT:
+		return 2;
+	case VM_STOP_TRIPLE_FAULT:
+		return 3;
+	case VM_STOP_INTERNAL:
+		return 4;
+	case VM_STOP_HOST_ERROR:
+	case VM_RUNNING:
+		return 5;
+	case VM_STOP_QUIT:
+		return 130;
+	case VM_STOP_TESTDEV:
+		return testdev_status & 0xff;
+	}
+	return 5;
+}
+
+/* SIGINT, SIGTERM and SIGHUP arrive on a signalfd in the event loop and stop the VM. */
+static void on_signal(void *opaque, uint32_t events)
+{
+	struct vm *vm = opaque;
+	struct signalfd_siginfo si;
+
+	if (read(vm->sigfd, &si, sizeof(si)) == sizeof(si))
+		vm_request_stop(vm, VM_STOP_QUIT, 0);
+}
+
+static void print_stats(struct vm *vm)
+{
+	static const char *const names[STAT_COUNT] = {
+		"io", "mmio", "hlt", "shutdown", "system_event", "intr", "other",
+		"io_unclaimed", "mmio_unclaimed"};
+	char line[512];
+	size_t used = 0;
+
+	for (int i = 0; i < STAT_COUNT; i++)
+		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s=%llu",
+					 i ? " " : "", names[i], atomic_load(&vm->stats[i]));
+	log_info("exits: %s", line);
+}
+
+int vm_run(struct vm *vm)
+{
+	sigset_t set;
+	int ret;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit this mask */
+	sigdelset(&set, SIGUSR1);
+	vm->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (vm->sigfd < 0 || loop_add(vm->loop, vm->sigfd, EPOLLIN, on_signal, vm) < 0) {
+		log_err("cannot watch signals: %s", strerror(errno));
+		return 5;
+	}
+	ret = loop_start(vm->loop);
+	if (ret) {
+		log_err("cannot start the event loop: %s", strerror(-ret));
+		return 5;
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++) {
+		ret = vcpu_start(&vm->vcpus[i]);
+		if (ret) {
+			log_err("cannot start vCPU %u: %s", i, strerror(-ret));
+			vm_request_stop(vm, VM_STOP_HOST_ERROR, 0);
+			break;
+		}
+	}
+	for (unsigned i = 0; i < vm->ncpus; i++)
+		if (vm->vcpus[i].started) {
+			pthread_join(vm->vcpus[i].thread, NULL);
+			vm->vcpus[i].started = false;
+		}
+	if (vm->cfg.stats)
+		print_stats(vm);
+	return vm_exit_status(vm->stop_reason, vm->stop_status);
+}
+
+void vm_destroy(struct vm *vm)
+{
+	if (vm->ncpus_created)
+		vm_request_stop(vm, VM_STOP_HOST_ERROR, 0);
+	for (unsigned i = 0; i < vm->ncpus_created; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	free(vm->vcpus);
+	vm->vcpus = NULL;
+	vm->ncpus_created = 0;
+	loop_destroy(vm->loop); /* joins the loop thread: no callback runs after this */
+	vm->loop = NULL;
+	if (vm->sigfd >= 0)
+		close(vm->sigfd);
+	vm->sigfd = -1;
+	for (unsigned i = vm->ndevices; i-- > 0;)
+		if (vm->devices[i].destroy)
+			vm->devices[i].destroy(vm->devices[i].state);
+	free(vm->devices);
+	vm->devices = NULL;
+	vm->ndevices = 0;
+	console_close(vm->console);
+	vm->console = NULL;
+	bus_destroy(&vm->pio);
+	bus_destroy(&vm->mmio);
+	gmem_destroy(&vm->mem);
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->vm_fd = vm->kvm_fd = -1;
+	pthread_mutex_destroy(&vm->stop_lock);
+}

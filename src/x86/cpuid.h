@@ -1,0 +1,26 @@
+/* cpuid.h: the CPUID table each vCPU sees, built from KVM_GET_SUPPORTED_CPUID. Pure. */
+#ifndef TV_CPUID_H
+#define TV_CPUID_H
+
+#include <linux/kvm.h>
+#include <stdint.h>
+
+/* A kvm_cpuid2 with room for CPUID_MAX_ENTRIES entries. */
+#define CPUID_MAX_ENTRIES 256
+struct cpuid_table {
+	struct kvm_cpuid2 hdr;
+	struct kvm_cpuid_entry2 e[CPUID_MAX_ENTRIES];
+};
+
+/* Fill out for vCPU `cpu` of `ncpus` from the host-supported table: one package, ncpus cores
+ * with one thread each, APIC ID = cpu. Sets the hypervisor bit, the APIC ID and logical
+ * count in leaf 1, cache-sharing counts in leaf 4, the x2APIC topology leaves 0xB/0x1F,
+ * AMD's 0x80000008 core count and 0x8000001E IDs, and keeps KVM's paravirtual leaves
+ * (0x40000000..., kvmclock). Returns 0 or -E2BIG when the result would not fit. */
+int cpuid_build(const struct kvm_cpuid2 *supported, unsigned cpu, unsigned ncpus,
+		struct cpuid_table *out);
+
+/* The entry for (function, index) in t, or NULL. */
+struct kvm_cpuid_entry2 *cpuid_find(struct cpuid_table *t, uint32_t function, uint32_t index);
+
+#endif
