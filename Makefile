@@ -27,8 +27,9 @@ $(O)/%.o: %.c
 UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
 UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(O)/tests/unit/%)
 -include $(wildcard tests/unit/*.mk)
+objs_of = $(patsubst %.c,$(O)/%.o,$(1))
 .SECONDEXPANSION:
-$(UNIT_BINS): $(O)/tests/unit/%: $(O)/tests/unit/%.o $$(patsubst %.c,$(O)/%.o,$$($$*_DEPS))
+$(UNIT_BINS): $(O)/tests/unit/%: $(O)/tests/unit/%.o $$(call objs_of,$$($$*_DEPS))
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ -lcmocka $(LIBS)
 
 unit: $(UNIT_BINS)
