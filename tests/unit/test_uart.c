@@ -1,0 +1,323 @@
+/* test_uart.c: the 16550A model driven through the port bus, with link-time fakes for the VM
+ * and console functions it calls. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+
+#include <linux/serial_reg.h>
+#include <string.h>
+
+#include "vm/console.h"
+#include "vm/device.h"
+#include "vm/vm.h"
+#include "x86/platform.h"
+
+/* ---- fakes ---- */
+static struct {
+	int irq_level, irq_calls;
+	uint8_t out[256];
+	size_t nout;
+	console_input_fn in_fn;
+	void *in_opaque;
+	void *state;
+	void (*destroy)(void *);
+} f;
+
+int vm_set_irq(struct vm *vm, unsigned gsi, int level)
+{
+	assert_int_equal(gsi, PLAT_COM1_IRQ);
+	f.irq_level = level;
+	f.irq_calls++;
+	return 0;
+}
+
+void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status) {}
+
+int vm_add_device(struct vm *vm, const char *name, void *state, void (*destroy)(void *))
+{
+	f.state = state;
+	f.destroy = destroy;
+	return 0;
+}
+
+void console_write(struct console *c, const uint8_t *buf, size_t len)
+{
+	assert_true(f.nout + len <= sizeof(f.out));
+	memcpy(f.out + f.nout, buf, len);
+	f.nout += len;
+}
+
+void console_set_input(struct console *c, console_input_fn fn, void *opaque)
+{
+	f.in_fn = fn;
+	f.in_opaque = opaque;
+}
+
+/* ---- helpers ---- */
+extern const struct device_desc __start_tv_devices[], __stop_tv_devices[];
+
+static int setup(void **st)
+{
+	static struct vm vm;
+	static int dummy_console;
+	const struct device_desc *d;
+
+	memset(&vm, 0, sizeof(vm));
+	memset(&f, 0, sizeof(f));
+	vm.console = (struct console *)&dummy_console;
+	for (d = __start_tv_devices; d < __stop_tv_devices; d++)
+		if (!strcmp(d->name, "uart16550"))
+			break;
+	assert_true(d < __stop_tv_devices);
+	assert_int_equal(d->phase, DEV_PHASE_PLATFORM);
+	assert_int_equal(d->init(&vm), 0);
+	assert_non_null(f.in_fn);
+	*st = &vm;
+	return 0;
+}
+
+static int teardown(void **st)
+{
+	struct vm *vm = *st;
+
+	f.destroy(f.state);
+	bus_destroy(&vm->pio);
+	return 0;
+}
+
+static uint8_t in8(struct vm *vm, unsigned reg)
+{
+	uint8_t v = 0;
+
+	assert_int_equal(bus_access(&vm->pio, PLAT_COM1_PORT + reg, &v, 1, false), 0);
+	return v;
+}
+
+static void out8(struct vm *vm, unsigned reg, uint8_t v)
+{
+	assert_int_equal(bus_access(&vm->pio, PLAT_COM1_PORT + reg, &v, 1, true), 0);
+}
+
+static void type(const char *s)
+{
+	f.in_fn(f.in_opaque, (const uint8_t *)s, strlen(s));
+}
+
+/* ---- tests ---- */
+
+/* Linux 8250 autoconfig(): IER scratch test, loopback test, FIFO detection => 16550A. */
+static void test_autoconfig(void **st)
+{
+	struct vm *vm = *st;
+	uint8_t save_ier, s2, s3, save_lcr, save_mcr;
+
+	save_ier = in8(vm, UART_IER);
+	out8(vm, UART_IER, 0);
+	s2 = in8(vm, UART_IER) & 0x0f;
+	out8(vm, UART_IER, 0x0f);
+	s3 = in8(vm, UART_IER) & 0x0f;
+	out8(vm, UART_IER, save_ier);
+	assert_int_equal(s2, 0);
+	assert_int_equal(s3, 0x0f);
+
+	save_lcr = in8(vm, UART_LCR);
+	save_mcr = in8(vm, UART_MCR);
+	out8(vm, UART_MCR, UART_MCR_LOOP | 0x0a);
+	assert_int_equal(in8(vm, UART_MSR) & 0xf0, 0x90);
+	out8(vm, UART_MCR, save_mcr);
+
+	out8(vm, UART_LCR, UART_LCR_CONF_MODE_B);
+	out8(vm, UART_EFR, 0);
+	out8(vm, UART_LCR, 0);
+	out8(vm, UART_FCR, UART_FCR_ENABLE_FIFO);
+	assert_int_equal(in8(vm, UART_IIR) >> 6, 3);
+
+	/* autoconfig_16550a: EFR probes read IIR (non-zero), no 16750 64-byte bit, no UUE */
+	out8(vm, UART_LCR, UART_LCR_CONF_MODE_A);
+	assert_int_not_equal(in8(vm, UART_EFR), 0);
+	out8(vm, UART_LCR, UART_LCR_CONF_MODE_B);
+	assert_int_not_equal(in8(vm, UART_EFR), 0);
+	out8(vm, UART_LCR, 0);
+	out8(vm, UART_FCR, UART_FCR_ENABLE_FIFO | UART_FCR7_64BYTE);
+	assert_int_equal(in8(vm, UART_IIR) & 0x20, 0);
+	out8(vm, UART_IER, UART_IER_UUE);
+	assert_int_equal(in8(vm, UART_IER) & UART_IER_UUE, 0);
+	out8(vm, UART_IER, 0);
+	out8(vm, UART_LCR, save_lcr);
+	assert_int_equal(in8(vm, UART_LCR), save_lcr);
+
+	/* scratch register */
+	out8(vm, UART_SCR, 0xa5);
+	assert_int_equal(in8(vm, UART_SCR), 0xa5);
+	assert_int_equal(f.irq_level, 0); /* IER 0x0f pulsed the line (THRE), as hardware does */
+}
+
+static void test_divisor_latch(void **st)
+{
+	struct vm *vm = *st;
+
+	out8(vm, UART_LCR, UART_LCR_DLAB | UART_LCR_WLEN8);
+	out8(vm, UART_DLL, 0x01);
+	out8(vm, UART_DLM, 0x02);
+	assert_int_equal(in8(vm, UART_DLL), 0x01);
+	assert_int_equal(in8(vm, UART_DLM), 0x02);
+	out8(vm, UART_LCR, UART_LCR_WLEN8);
+	assert_int_equal(in8(vm, UART_IER), 0);
+	out8(vm, UART_TX, 'x'); /* THR, not DLL */
+	assert_int_equal(f.nout, 1);
+	out8(vm, UART_LCR, UART_LCR_DLAB | UART_LCR_WLEN8);
+	assert_int_equal(in8(vm, UART_DLL), 0x01);
+}
+
+static void test_loopback(void **st)
+{
+	struct vm *vm = *st;
+
+	out8(vm, UART_FCR, UART_FCR_ENABLE_FIFO);
+	out8(vm, UART_MCR, UART_MCR_LOOP);
+	in8(vm, UART_MSR);
+	out8(vm, UART_MCR, UART_MCR_LOOP | UART_MCR_DTR | UART_MCR_OUT1);
+	assert_int_equal(in8(vm, UART_MSR), UART_MSR_DSR | UART_MSR_RI | UART_MSR_DDSR);
+	out8(vm, UART_MCR, UART_MCR_LOOP | UART_MCR_DTR);
+	assert_int_equal(in8(vm, UART_MSR), UART_MSR_DSR | UART_MSR_TERI);
+	assert_int_equal(in8(vm, UART_MSR), UART_MSR_DSR); /* deltas cleared by the read */
+	out8(vm, UART_TX, 'L');
+	assert_int_equal(f.nout, 0);
+	assert_true(in8(vm, UART_LSR) & UART_LSR_DR);
+	assert_int_equal(in8(vm, UART_RX), 'L');
+	assert_false(in8(vm, UART_LSR) & UART_LSR_DR);
+	type("ignored");
+	assert_false(in8(vm, UART_LSR) & UART_LSR_DR);
+	out8(vm, UART_MCR, 0);
+	assert_int_equal(in8(vm, UART_MSR) & 0xf0, 0xb0);
+}
+
+/* serial8250_do_startup's THRE test, then output through THR. */
+static void test_thre_interrupt(void **st)
+{
+	struct vm *vm = *st;
+
+	assert_int_equal(in8(vm, UART_LSR) & (UART_LSR_THRE | UART_LSR_TEMT), 0x60);
+	out8(vm, UART_IER, UART_IER_THRI);
+	assert_int_equal(f.irq_level, 1);
+	assert_int_equal(in8(vm, UART_IIR) & 0x0f, UART_IIR_THRI);
+	assert_int_equal(f.irq_level, 0);
+	assert_int_equal(in8(vm, UART_IIR) & 0x0f, UART_IIR_NO_INT);
+	out8(vm, UART_IER, 0);
+	out8(vm, UART_IER, UART_IER_THRI);
+	assert_int_equal(in8(vm, UART_IIR) & 0x0f, UART_IIR_THRI);
+	out8(vm, UART_IER, 0);
+	assert_int_equal(f.irq_level, 0);
+
+	/* re-writing IER with THRI already set does not re-arm */
+	out8(vm, UART_IER, UART_IER_THRI);
+	in8(vm, UART_IIR);
+	out8(vm, UART_IER, UART_IER_THRI | UART_IER_RDI);
+	assert_int_equal(in8(vm, UART_IIR) & 0x0f, UART_IIR_NO_INT);
+
+	/* a THR write transmits at once and the THR is empty again */
+	out8(vm, UART_TX, 'h');
+	out8(vm, UART_TX, 'i');
+	assert_int_equal(f.nout, 2);
+	assert_memory_equal(f.out, "hi", 2);
+	assert_int_equal(f.irq_level, 1);
+	assert_int_equal(in8(vm, UART_IIR) & 0x0f, UART_IIR_THRI);
+	assert_int_equal(f.irq_level, 0);
+}
+
+static void test_rx_fifo_overrun(void **st)
+{
+	struct vm *vm = *st;
+	int i;
+
+	out8(vm, UART_FCR, UART_FCR_ENABLE_FIFO);
+	out8(vm, UART_IER, UART_IER_RDI | UART_IER_RLSI);
+	type("0123456789abcdefXYZ"); /* 19 bytes, 16 fit */
+	assert_int_equal(f.irq_level, 1);
+	assert_int_equal(in8(vm, UART_IIR), 0xc0 | UART_IIR_RLSI);
+	assert_int_equal(in8(vm, UART_LSR), UART_LSR_DR | UART_LSR_OE | 0x60);
+	assert_int_equal(in8(vm, UART_LSR), UART_LSR_DR | 0x60); /* OE cleared by reading */
+	assert_int_equal(in8(vm, UART_IIR), 0xc0 | UART_IIR_RDI);
+	for (i = 0; i < 16; i++)
+		assert_int_equal(in8(vm, UART_RX), "0123456789abcdef"[i]);
+	assert_int_equal(in8(vm, UART_LSR), 0x60);
+	assert_int_equal(in8(vm, UART_IIR), 0xc1);
+	assert_int_equal(f.irq_level, 0);
+
+	/* FIFO off: a one-byte holding register */
+	out8(vm, UART_FCR, 0);
+	type("ab");
+	assert_int_equal(in8(vm, UART_LSR), UART_LSR_DR | UART_LSR_OE | 0x60);
+	assert_int_equal(in8(vm, UART_RX), 'a');
+	assert_int_equal(in8(vm, UART_IIR), UART_IIR_NO_INT);
+
+	/* FCR clear-receiver */
+	out8(vm, UART_FCR, UART_FCR_ENABLE_FIFO);
+	type("abc");
+	out8(vm, UART_FCR, UART_FCR_ENABLE_FIFO | UART_FCR_CLEAR_RCVR);
+	assert_int_equal(in8(vm, UART_LSR), 0x60);
+}
+
+/* The line is driven only when its level changes. */
+static void test_irq_changes_only(void **st)
+{
+	struct vm *vm = *st;
+
+	out8(vm, UART_FCR, UART_FCR_ENABLE_FIFO);
+	out8(vm, UART_IER, UART_IER_RDI);
+	assert_int_equal(f.irq_calls, 0);
+	type("a");
+	assert_int_equal(f.irq_calls, 1);
+	type("b");
+	in8(vm, UART_IIR);
+	in8(vm, UART_LSR);
+	assert_int_equal(f.irq_calls, 1);
+	in8(vm, UART_RX);
+	assert_int_equal(f.irq_calls, 1);
+	in8(vm, UART_RX);
+	assert_int_equal(f.irq_calls, 2);
+	assert_int_equal(f.irq_level, 0);
+
+	/* modem status interrupt, lowest priority */
+	out8(vm, UART_IER, UART_IER_MSI);
+	out8(vm, UART_MCR, UART_MCR_LOOP | UART_MCR_RTS);
+	assert_int_equal(f.irq_level, 1);
+	assert_int_equal(in8(vm, UART_IIR) & 0x0f, UART_IIR_MSI);
+	in8(vm, UART_MSR);
+	assert_int_equal(f.irq_level, 0);
+	assert_int_equal(f.irq_calls, 4);
+}
+
+/* Odd sizes and offsets never crash; wide accesses are split into byte accesses. */
+static void test_odd_accesses(void **st)
+{
+	struct vm *vm = *st;
+	uint8_t buf[8] = {'A', 'B', 'C', 'D'};
+
+	/* word write at THR: 'A' to THR, 'B' to IER */
+	assert_int_equal(bus_access(&vm->pio, PLAT_COM1_PORT, buf, 2, true), 0);
+	assert_int_equal(f.nout, 1);
+	assert_int_equal(in8(vm, UART_IER), 'B' & 0x0f);
+	out8(vm, UART_IER, 0);
+	/* dword read at the last port: cut to the range, rest all ones */
+	memset(buf, 0, sizeof(buf));
+	assert_int_equal(bus_access(&vm->pio, PLAT_COM1_PORT + 7, buf, 4, false), 0);
+	assert_int_equal(buf[1], 0xff);
+	assert_int_equal(bus_access(&vm->pio, PLAT_COM1_PORT + 6, buf, 8, true), 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(test_autoconfig, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_divisor_latch, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_loopback, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_thre_interrupt, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_rx_fifo_overrun, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_irq_changes_only, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_odd_accesses, setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

@@ -1,0 +1,1 @@
+test_uart_DEPS := src/hw/uart16550.c src/vm/bus.c src/util/err.c src/util/log.c
