@@ -48,6 +48,7 @@ fuzzers: $(FUZZ_BINS)
 
 # Freestanding test guests (guest/guest.mk defines GUEST_BINS).
 -include guest/guest.mk
+-include bench/bench.mk
 
 san:
 	$(MAKE) O=$(O)/san CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" all unit
