@@ -86,15 +86,32 @@ static int create_devices(struct vm *vm, struct err *e)
 	return 0;
 }
 
-/* Load kernel, initrd, command line and ACPI tables; fill *entry. */
-static int load_guest(struct vm *vm, struct boot_entry *entry, struct err *e)
+struct guest_files {
+	uint8_t *kernel, *initrd;
+	size_t klen, ilen;
+};
+
+/* Read the kernel and initrd before touching KVM, so file errors come first. */
+static int read_guest_files(const struct vm_config *cfg, struct guest_files *f, struct err *e)
+{
+	int ret = file_read_all(cfg->kernel, "kernel", cfg->mem_size, &f->kernel, &f->klen, e);
+
+	if (ret || !cfg->initrd)
+		return ret;
+	return file_read_all(cfg->initrd, "initrd", cfg->mem_size, &f->initrd, &f->ilen, e);
+}
+
+/* Write the ACPI tables, kernel, initrd and command line into guest memory; fill *entry. */
+static int load_guest(struct vm *vm, const struct guest_files *f, struct boot_entry *entry,
+		      struct err *e)
 {
 	struct acpi_config ac = {.ncpus = vm->ncpus};
-	struct boot_config bc = {.cmdline = vm->cfg.cmdline ? vm->cfg.cmdline : "",
-				 .rsdp_gpa = PLAT_ACPI_ADDR};
-	uint8_t *kernel = NULL, *initrd = NULL;
-	size_t klen = 0, ilen = 0;
+	struct boot_config bc = {
+		.kernel = f->kernel, .kernel_len = f->klen, .initrd = f->initrd,
+		.initrd_len = f->ilen, .cmdline = vm->cfg.cmdline ? vm->cfg.cmdline : "",
+		.rsdp_gpa = PLAT_ACPI_ADDR};
 	void *acpi = gmem_ptr(&vm->mem, PLAT_ACPI_ADDR, PLAT_ACPI_MAX);
+	struct err inner;
 	long used;
 	int ret;
 
@@ -103,29 +120,10 @@ static int load_guest(struct vm *vm, struct boot_entry *entry, struct err *e)
 	used = acpi_build(acpi, PLAT_ACPI_MAX, PLAT_ACPI_ADDR, &ac, e);
 	if (used < 0)
 		return (int)used;
-	ret = file_read_all(vm->cfg.kernel, "kernel", vm->cfg.mem_size, &kernel, &klen, e);
+	ret = boot_load(&vm->mem, &bc, entry, &inner);
 	if (ret)
-		return ret;
-	if (vm->cfg.initrd) {
-		ret = file_read_all(vm->cfg.initrd, "initrd", vm->cfg.mem_size, &initrd, &ilen, e);
-		if (ret)
-			goto free_bufs;
-	}
-	bc.kernel = kernel;
-	bc.kernel_len = klen;
-	bc.initrd = initrd;
-	bc.initrd_len = ilen;
-	ret = boot_load(&vm->mem, &bc, entry, e);
-	if (ret && strncmp(e->msg, "kernel", 6) && strncmp(e->msg, "initrd", 6) &&
-	    strncmp(e->msg, "command line", 12)) {
-		struct err inner = *e;
-
-		errf(e, ret, "kernel '%s': %s", vm->cfg.kernel, inner.msg);
-	}
-free_bufs:
-	free(kernel);
-	free(initrd);
-	return ret;
+		return errf(e, ret, "kernel '%s': %s", vm->cfg.kernel, inner.msg);
+	return 0;
 }
 
 static int create_vcpus(struct vm *vm, const struct boot_entry *entry, struct err *e)
@@ -158,6 +156,7 @@ free_sup:
 
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 {
+	struct guest_files files = {0};
 	struct boot_entry entry;
 	int max, ret;
 
@@ -170,32 +169,47 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 	vm->mmio.name = "mmio";
 	pthread_mutex_init(&vm->stop_lock, NULL);
 
-	vm->kvm_fd = kvm_open_checked("/dev/kvm", e);
-	if (vm->kvm_fd < 0)
-		return vm->kvm_fd;
+	ret = read_guest_files(cfg, &files, e);
+	if (ret)
+		goto free_files;
+	vm->kvm_fd = ret = kvm_open_checked("/dev/kvm", e);
+	if (ret < 0)
+		goto free_files;
 	max = kvm_max_vcpus(vm->kvm_fd);
-	if ((int)cfg->ncpus > max)
-		return errf(e, -EINVAL, "--cpus %u is beyond this host's KVM limit of %d vCPUs",
-			    cfg->ncpus, max);
+	if ((int)cfg->ncpus > max) {
+		ret = errf(e, -EINVAL, "--cpus %u is beyond this host's KVM limit of %d vCPUs",
+			   cfg->ncpus, max);
+		goto free_files;
+	}
 	vm->vcpu_mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
-	if (vm->vcpu_mmap_size <= 0)
-		return errf(e, -errno, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+	if (vm->vcpu_mmap_size <= 0) {
+		ret = errf(e, -errno, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		goto free_files;
+	}
 	vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
-	if (vm->vm_fd < 0)
-		return errf(e, -errno, "cannot create a VM (KVM_CREATE_VM): %s", strerror(errno));
+	if (vm->vm_fd < 0) {
+		ret = errf(e, -errno, "cannot create a VM (KVM_CREATE_VM): %s", strerror(errno));
+		goto free_files;
+	}
 	if ((ret = create_irqchip(vm, e)) || (ret = create_memory(vm, e)))
-		return ret;
+		goto free_files;
 	ret = loop_create(&vm->loop);
-	if (ret)
-		return errf(e, ret, "cannot create the event loop: %s", strerror(-ret));
+	if (ret) {
+		errf(e, ret, "cannot create the event loop: %s", strerror(-ret));
+		goto free_files;
+	}
 	ret = console_open(vm, &vm->console);
-	if (ret)
-		return errf(e, ret, "cannot open console '%s': %s",
-			    cfg->console_path ? cfg->console_path : "stdio", strerror(-ret));
-	if ((ret = create_devices(vm, e)) || (ret = load_guest(vm, &entry, e)) ||
-	    (ret = create_vcpus(vm, &entry, e)))
-		return ret;
-	return 0;
+	if (ret) {
+		errf(e, ret, "cannot open console '%s': %s",
+		     cfg->console_path ? cfg->console_path : "stdio", strerror(-ret));
+		goto free_files;
+	}
+	if (!(ret = create_devices(vm, e)) && !(ret = load_guest(vm, &files, &entry, e)))
+		ret = create_vcpus(vm, &entry, e);
+free_files:
+	free(files.kernel);
+	free(files.initrd);
+	return ret;
 }
 
 void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status)

@@ -50,7 +50,7 @@ void cpu_entry_state(const struct boot_entry *e, struct kvm_sregs *s, struct kvm
 		.type = 0xb, .present = 1};
 	s->ldt = (struct kvm_segment){.selector = 0, .type = 0x2, .present = 1, .limit = 0xffff};
 	s->gdt.base = PLAT_GDT_ADDR;
-	s->gdt.limit = 5 * 8 - 1;
+	s->gdt.limit = BOOT_GDT_LIMIT;
 	s->idt.base = PLAT_IDT_ADDR;
 	s->idt.limit = 0;
 	s->cr0 = CR0_PE | CR0_ET | CR0_NE;
