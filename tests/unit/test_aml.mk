@@ -1,0 +1,1 @@
+test_aml_DEPS := src/x86/aml.c
