@@ -1,0 +1,267 @@
+/* pci_host.c: PCI bus 0 behind configuration mechanism #1 (PLAT_PCI_CONF_PORT, 8 ports).
+ *
+ *   0xcf8  dword-only CONFIG_ADDRESS: bit 31 enable, 23:16 bus, 15:11 device, 10:8 function,
+ *          7:2 register. Narrower accesses to 0xcf8-0xcfb never touch it.
+ *   0xcf9  byte: reset control register; writing bit 2 (RST_CPU) set reboots the VM.
+ *   0xcfc-0xcff  CONFIG_DATA: 1, 2 or 4 bytes at register + (port - 0xcfc).
+ * Only bus 0, function 0 exists. Slot 0 is the host bridge (1b36:0008, class 060000, header
+ * type 0, no BARs; only the command register and latency timer are writable); other slots
+ * answer all ones unless a device was registered with pci_register_device. Unaligned or odd
+ * data accesses are split into byte accesses, so device cfg ops only ever see aligned 1/2/4. */
+#include <errno.h>
+#include <linux/pci_regs.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "hw/pci.h"
+#include "vm/device.h"
+#include "vm/vm.h"
+#include "x86/platform.h"
+
+#define PCI_NSLOTS 32
+#define PCI_CONF_NPORTS 8
+#define PCI_CONF_RCR 1        /* 0xcf9, offset in the port range */
+#define PCI_RCR_RST_CPU 0x04
+#define PCI_RCR_MASK 0x0e
+#define HB_CLASS 0x0600  /* bridge, host */
+#define HB_VENDOR 0x1b36 /* Red Hat, Inc. */
+#define HB_DEVICE 0x0008 /* QEMU PCIe host bridge */
+#define HB_SUBVENDOR 0x1af4
+#define HB_SUBSYSTEM 0x1100
+
+struct pci_slot {
+	const struct pci_device_ops *ops;
+	void *opaque;
+};
+
+struct pci_host {
+	struct vm *vm;
+	pthread_mutex_t lock;
+	uint32_t addr;
+	uint8_t rcr;
+	uint8_t hb[256]; /* host bridge configuration space */
+	struct pci_slot slot[PCI_NSLOTS];
+};
+
+/* Host bridge bits a guest may change. */
+static const uint8_t hb_wmask[256] = {
+	[PCI_COMMAND] = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
+			PCI_COMMAND_PARITY,
+	[PCI_COMMAND + 1] = PCI_COMMAND_SERR >> 8,
+	[PCI_LATENCY_TIMER] = 0xff,
+};
+
+static uint32_t ones(unsigned len)
+{
+	return len >= 4 ? 0xffffffffu : (1u << (8 * len)) - 1;
+}
+
+static void put_le(uint8_t *p, uint32_t v, unsigned len)
+{
+	unsigned i;
+
+	for (i = 0; i < len; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static uint32_t get_le(const uint8_t *p, unsigned len)
+{
+	uint32_t v = 0;
+	unsigned i;
+
+	for (i = 0; i < len; i++)
+		v |= (uint32_t)p[i] << (8 * i);
+	return v;
+}
+
+static void hb_init(uint8_t *c)
+{
+	put_le(c + PCI_VENDOR_ID, HB_VENDOR, 2);
+	put_le(c + PCI_DEVICE_ID, HB_DEVICE, 2);
+	put_le(c + PCI_CLASS_DEVICE, HB_CLASS, 2);
+	c[PCI_HEADER_TYPE] = PCI_HEADER_TYPE_NORMAL;
+	put_le(c + PCI_SUBSYSTEM_VENDOR_ID, HB_SUBVENDOR, 2);
+	put_le(c + PCI_SUBSYSTEM_ID, HB_SUBSYSTEM, 2);
+}
+
+/* One aligned configuration access of len 1, 2 or 4 at reg for the function in addr. */
+static void pci_cfg_access(struct pci_host *h, uint32_t addr, unsigned reg, uint8_t *data,
+			   unsigned len, bool wr)
+{
+	unsigned bus = (addr >> 16) & 0xff, dev = (addr >> 11) & 0x1f, fn = (addr >> 8) & 7;
+	struct pci_slot s = {0};
+	unsigned i;
+
+	if (!(addr & 0x80000000u) || bus || fn) {
+		if (!wr)
+			put_le(data, ones(len), len);
+		return;
+	}
+	pthread_mutex_lock(&h->lock);
+	if (dev == 0) {
+		for (i = 0; i < len; i++) {
+			uint8_t m = hb_wmask[reg + i];
+
+			if (wr)
+				h->hb[reg + i] = (uint8_t)((h->hb[reg + i] & ~m) | (data[i] & m));
+			else
+				data[i] = h->hb[reg + i];
+		}
+	} else {
+		s = h->slot[dev];
+	}
+	pthread_mutex_unlock(&h->lock);
+	if (dev == 0)
+		return;
+	/* The device's ops run without our lock; they serialize their own state. */
+	if (wr) {
+		if (s.ops && s.ops->cfg_write)
+			s.ops->cfg_write(s.opaque, reg, len, get_le(data, len));
+	} else {
+		put_le(data, s.ops ? s.ops->cfg_read(s.opaque, reg, len) : ones(len), len);
+	}
+}
+
+/* CONFIG_DATA at byte o (0..3), o + len <= 4. */
+static void pci_data(struct pci_host *h, unsigned o, uint8_t *data, unsigned len, bool wr)
+{
+	uint32_t addr;
+	unsigned i;
+
+	pthread_mutex_lock(&h->lock);
+	addr = h->addr;
+	pthread_mutex_unlock(&h->lock);
+	if ((len == 1 || len == 2 || len == 4) && o % len == 0) {
+		pci_cfg_access(h, addr, (addr & 0xfc) + o, data, len, wr);
+		return;
+	}
+	for (i = 0; i < len; i++)
+		pci_cfg_access(h, addr, (addr & 0xfc) + o + i, data + i, 1, wr);
+}
+
+/* A byte of 0xcf8-0xcfb that is not part of a dword access. Returns true to reboot. */
+static bool pci_misc_byte(struct pci_host *h, unsigned port, uint8_t *b, bool wr)
+{
+	bool reset = false;
+
+	if (port != PCI_CONF_RCR) {
+		if (!wr)
+			*b = 0xff;
+		return false;
+	}
+	pthread_mutex_lock(&h->lock);
+	if (wr) {
+		h->rcr = *b & PCI_RCR_MASK;
+		reset = *b & PCI_RCR_RST_CPU;
+	} else {
+		*b = h->rcr;
+	}
+	pthread_mutex_unlock(&h->lock);
+	return reset;
+}
+
+static void pci_io(struct pci_host *h, uint64_t off, uint8_t *data, unsigned len, bool wr)
+{
+	bool reset = false;
+	unsigned i;
+
+	if (off == 0 && len == 4) {
+		pthread_mutex_lock(&h->lock);
+		if (wr)
+			h->addr = get_le(data, 4) & ~3u;
+		else
+			put_le(data, h->addr, 4);
+		pthread_mutex_unlock(&h->lock);
+	} else if (off >= 4 && off < PCI_CONF_NPORTS && off + len <= PCI_CONF_NPORTS) {
+		pci_data(h, (unsigned)off - 4, data, len, wr);
+	} else {
+		for (i = 0; i < len && off + i < PCI_CONF_NPORTS; i++) {
+			if (off + i < 4)
+				reset |= pci_misc_byte(h, (unsigned)off + i, data + i, wr);
+			else
+				pci_data(h, (unsigned)off + i - 4, data + i, 1, wr);
+		}
+	}
+	if (reset)
+		vm_request_stop(h->vm, VM_STOP_REBOOT, 0);
+}
+
+static void pci_pio_read(void *opaque, uint64_t off, uint8_t *data, unsigned len)
+{
+	pci_io(opaque, off, data, len, false);
+}
+
+static void pci_pio_write(void *opaque, uint64_t off, const uint8_t *data, unsigned len)
+{
+	uint8_t buf[8];
+
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	memcpy(buf, data, len);
+	pci_io(opaque, off, buf, len, true);
+}
+
+static const struct bus_ops pci_conf_ops = {.read = pci_pio_read, .write = pci_pio_write};
+
+int pci_register_device(struct pci_host *h, unsigned slot, const struct pci_device_ops *ops,
+			void *opaque)
+{
+	int ret = 0;
+
+	if (!h || slot == 0 || slot >= PCI_NSLOTS || !ops || !ops->cfg_read)
+		return -EINVAL;
+	pthread_mutex_lock(&h->lock);
+	if (h->slot[slot].ops)
+		ret = -EBUSY;
+	else
+		h->slot[slot] = (struct pci_slot){ops, opaque};
+	pthread_mutex_unlock(&h->lock);
+	return ret;
+}
+
+int pci_add_device(struct pci_host *h, const struct pci_device_ops *ops, void *opaque)
+{
+	unsigned slot;
+	int ret;
+
+	for (slot = 1; slot < PCI_NSLOTS; slot++) {
+		ret = pci_register_device(h, slot, ops, opaque);
+		if (ret != -EBUSY)
+			return ret ? ret : (int)slot;
+	}
+	return -ENOSPC;
+}
+
+static void pci_host_destroy(void *opaque)
+{
+	struct pci_host *h = opaque;
+
+	if (h->vm->pci == h)
+		h->vm->pci = NULL;
+	pthread_mutex_destroy(&h->lock);
+	free(h);
+}
+
+static int pci_host_init(struct vm *vm)
+{
+	struct pci_host *h = calloc(1, sizeof(*h));
+	int ret;
+
+	if (!h)
+		return -ENOMEM;
+	h->vm = vm;
+	pthread_mutex_init(&h->lock, NULL);
+	hb_init(h->hb);
+	ret = vm_add_device(vm, "pci_host", h, pci_host_destroy);
+	if (ret) {
+		pci_host_destroy(h);
+		return ret;
+	}
+	vm->pci = h;
+	return bus_register(&vm->pio, PLAT_PCI_CONF_PORT, PCI_CONF_NPORTS, &pci_conf_ops, h,
+			    "pci-conf");
+}
+
+DEVICE_REGISTER(pci_host, DEV_PHASE_CORE, pci_host_init);
