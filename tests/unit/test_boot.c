@@ -46,6 +46,22 @@ static void put64(uint8_t *p, size_t off, uint64_t v)
 	put32(p, off + 4, (uint32_t)(v >> 32));
 }
 
+static uint64_t get64(const void *p)
+{
+	uint64_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
+static uint32_t get32(const void *p)
+{
+	uint32_t v;
+
+	memcpy(&v, p, sizeof(v));
+	return v;
+}
+
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
@@ -446,7 +462,7 @@ static void test_real_vmlinuz(void **state)
 	assert_int_equal(bp->hdr.header, LINUX_HDRS_MAGIC);
 	assert_true(bp->hdr.version >= 0x020c);
 	assert_int_equal(bp->hdr.setup_sects, img[0x1f1]);
-	assert_int_equal(bp->hdr.init_size, *(uint32_t *)(img + 0x260));
+	assert_int_equal(bp->hdr.init_size, get32(img + 0x260));
 	assert_int_equal(bp->hdr.type_of_loader, 0xff);
 	assert_true(bp->hdr.loadflags & LINUX_LOADED_HIGH);
 	assert_true(bp->hdr.loadflags & LINUX_CAN_USE_HEAP);
@@ -551,11 +567,11 @@ static void test_multiboot_aout(void **state)
 	assert_int_equal(mod[0] & 0xfff, 0);
 	assert_int_equal(mbi[11], 3 * 24);
 	mmap = gp(f, mbi[12], 3 * 24);
-	assert_int_equal(*(const uint32_t *)mmap, 20);
-	assert_int_equal(*(const uint64_t *)(mmap + 4), 0);
-	assert_int_equal(*(const uint64_t *)(mmap + 12), PLAT_EBDA_START);
-	assert_int_equal(*(const uint32_t *)(mmap + 20), BOOT_E820_RAM);
-	assert_int_equal(*(const uint64_t *)(mmap + 48 + 4), 1 * MiB);
+	assert_int_equal(get32(mmap), 20);
+	assert_int_equal(get64(mmap + 4), 0);
+	assert_int_equal(get64(mmap + 12), PLAT_EBDA_START);
+	assert_int_equal(get32(mmap + 20), BOOT_E820_RAM);
+	assert_int_equal(get64(mmap + 48 + 4), 1 * MiB);
 	assert_string_equal(gp(f, mbi[16], 10), "thinvisor");
 	check_gdt(f);
 }
