@@ -1,0 +1,148 @@
+/* block.h: the block-driver interface (an ops table per image format) and the probe chain.
+ *
+ * A struct block_dev is one open disk image; virtio-blk and `thinvisor img` use only the
+ * functions below. Offsets and lengths are bytes; reads and writes must be multiples of
+ * BLOCK_SECTOR at sector-aligned offsets and lie inside the virtual size (else -EINVAL).
+ *
+ * Thread safety: a block_dev is NOT internally locked. One thread at a time may call into a
+ * given block_dev (virtio-blk's event-loop thread, say); different block_devs are independent.
+ * No function keeps global mutable state. */
+#ifndef TV_BLOCK_H
+#define TV_BLOCK_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "util/err.h"
+
+#define BLOCK_SECTOR 512u
+
+/* block_open flags */
+#define BLOCK_RDWR 0x1u	  /* open for writing (the default is read-only) */
+#define BLOCK_NOPARENT 0x2u /* do not open a differencing disk's parent (metadata only) */
+
+/* The host calls a driver makes, replaceable by tests (a seam, see tests/unit/test_block*.c):
+ * error injection, or stopping the process between the steps of a block allocation. */
+struct block_io {
+	ssize_t (*pread)(int fd, void *buf, size_t len, off_t off);
+	ssize_t (*pwrite)(int fd, const void *buf, size_t len, off_t off);
+	int (*fsync)(int fd);
+	/* Called after each step of a crash-ordered metadata update (VHD allocation: 1 = block
+	 * bitmap and data written, 2 = footer moved, 3 = BAT entry written); may _exit(). */
+	void (*step)(void *ctx, int step);
+	void *ctx;
+};
+
+/* The default block_io: pread/pwrite/fsync of libc, no step hook. */
+extern const struct block_io block_io_default;
+
+/* Ancestors of an image being opened, for parent-loop detection. */
+struct block_chain {
+	dev_t dev;
+	ino_t ino;
+	const struct block_chain *next;
+};
+
+struct block_open_opts {
+	unsigned flags;
+	const struct block_io *io;	 /* NULL: block_io_default */
+	const struct block_chain *chain; /* NULL at the top */
+};
+
+/* What `img info` shows; filled by a driver's info op. Strings are NUL-terminated. */
+struct block_info {
+	char format[8];	      /* "raw", "vhd" */
+	char subformat[16];   /* "fixed", "dynamic", "differencing", "" */
+	uint64_t virtual_size;
+	uint64_t allocated;   /* bytes the host file really occupies (st_blocks) */
+	uint64_t file_size;
+	char creator[8];      /* creator app, e.g. "qemu", "win ", "" */
+	uint32_t creator_version;
+	char creator_os[8];
+	char uuid[40];	      /* "" when the format has none */
+	bool sized_by_chs;
+	uint16_t cylinders;
+	uint8_t heads, sectors;
+	uint32_t block_size;  /* 0 for fixed / raw */
+	uint32_t blocks_allocated, blocks_total;
+	bool saved_state;
+	bool footer_from_copy; /* the end footer was bad and the copy at offset 0 was used */
+	char parent_path[4096]; /* resolved parent file, "" for none */
+	char parent_uuid[40];
+	struct block_dev *parent; /* the open parent, or NULL */
+};
+
+struct block_dev;
+
+struct block_ops {
+	const char *name;
+	/* Score 0..100 how sure the file with this head (first up to 512 bytes) and tail (last
+	 * 512 bytes, or fewer when the file is shorter) is in this format; 0 = not it. */
+	int (*probe)(const uint8_t *head, size_t head_len, const uint8_t *tail, size_t tail_len);
+	/* Attach to the open fd (owned by bd on success): set bd->priv and validate metadata.
+	 * Returns 0 or -errno with a one-line message in e. */
+	int (*open)(struct block_dev *bd, const struct block_open_opts *o, struct err *e);
+	int (*read)(struct block_dev *bd, void *buf, size_t len, uint64_t off);
+	int (*write)(struct block_dev *bd, const void *buf, size_t len, uint64_t off);
+	int (*flush)(struct block_dev *bd);
+	/* Drop data in [off, off+len); later reads of it return zeros (or the parent's data for
+	 * sectors never written in a child). Drivers may do nothing for partial blocks. */
+	int (*discard)(struct block_dev *bd, uint64_t off, uint64_t len);
+	void (*info)(struct block_dev *bd, struct block_info *out);
+	void (*close)(struct block_dev *bd);
+};
+
+struct block_dev {
+	const struct block_ops *ops;
+	void *priv;
+	int fd;
+	unsigned flags;
+	uint64_t size; /* virtual size in bytes */
+	struct block_io io;
+	char path[4096];
+	struct err last_err; /* why the last read/write/flush failed, when the driver knows */
+};
+
+/* The drivers, in probe order (most specific first). */
+extern const struct block_ops block_vhd_ops;
+extern const struct block_ops block_raw_ops;
+
+/* Find a driver by name ("raw", "vhd"; "vpc" is accepted for vhd). NULL when unknown. */
+const struct block_ops *block_find(const char *name);
+
+/* Open path with the named format, or probe the contents when format is NULL. *out gets the
+ * device. Returns 0, or -errno with "PATH: why" in e. */
+int block_open(const char *path, const char *format, const struct block_open_opts *o,
+	       struct block_dev **out, struct err *e) __attribute__((warn_unused_result));
+
+/* Probe the format of path without opening it as a device: returns the driver or NULL with a
+ * message in e. */
+const struct block_ops *block_probe(const char *path, struct err *e);
+
+/* Read/write len bytes at off (sector-aligned, inside the disk). 0 or -errno. */
+int block_read(struct block_dev *bd, void *buf, size_t len, uint64_t off)
+	__attribute__((warn_unused_result));
+int block_write(struct block_dev *bd, const void *buf, size_t len, uint64_t off)
+	__attribute__((warn_unused_result));
+/* Make written data durable (fsync of the image file). */
+int block_flush(struct block_dev *bd) __attribute__((warn_unused_result));
+/* See block_ops.discard. */
+int block_discard(struct block_dev *bd, uint64_t off, uint64_t len)
+	__attribute__((warn_unused_result));
+/* The virtual size in bytes. */
+uint64_t block_size(const struct block_dev *bd);
+/* Fill out (zeroed first) with what info shows. */
+void block_get_info(struct block_dev *bd, struct block_info *out);
+/* Close the device (and any parent it opened). NULL is fine. */
+void block_close(struct block_dev *bd);
+
+/* Read exactly len bytes at off from fd through io; a short read past EOF is -EIO. */
+int block_pread_full(const struct block_io *io, int fd, void *buf, size_t len, uint64_t off)
+	__attribute__((warn_unused_result));
+/* Write exactly len bytes at off. */
+int block_pwrite_full(const struct block_io *io, int fd, const void *buf, size_t len,
+		      uint64_t off) __attribute__((warn_unused_result));
+
+#endif
