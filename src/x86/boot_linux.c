@@ -63,8 +63,8 @@ static int parse(const uint8_t *buf, size_t len, struct linux_image *li, struct 
 	init = h->version >= 0x020a ? h->init_size : 0;
 	li->need = init > li->pm_len ? init : li->pm_len;
 	li->end = PLAT_HIMEM_START + li->need;
-	/* A relocatable kernel decompresses at max(load address, pref_address): keep the initrd
-	 * clear of that too. */
+	/* The decompressor puts the kernel at max(load address aligned up, pref_address), so
+	 * [pref_address, + init_size) must be RAM too, and the initrd must stay clear of it. */
 	if (h->version >= 0x020a && h->pref_address > PLAT_HIMEM_START &&
 	    h->pref_address < SZ_4G) {
 		pref_end = h->pref_address + init;
@@ -102,6 +102,10 @@ int boot_linux_load(struct gmem *m, const struct boot_config *bc, struct boot_en
 		return errf(e, -ENOMEM, "kernel needs %llu bytes at 0x%llx, guest RAM ends at 0x%llx",
 			    (unsigned long long)li.need, PLAT_HIMEM_START,
 			    (unsigned long long)low);
+	if (li.end > low)
+		return errf(e, -ENOMEM, "kernel needs %llu bytes at its preferred address 0x%llx, "
+			    "guest RAM ends at 0x%llx", (unsigned long long)li.hdr.init_size,
+			    (unsigned long long)li.hdr.pref_address, (unsigned long long)low);
 	ret = boot_write_cmdline(m, bc->cmdline, li.hdr.cmdline_size, e);
 	if (ret < 0)
 		return ret;

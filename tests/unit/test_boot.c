@@ -681,6 +681,10 @@ static void test_kernel_bigger_than_ram(void **state)
 	put32(f->img, 0x260, 128 * MiB);
 	expect_err(f, -ENOMEM,
 		   "kernel needs 134217728 bytes at 0x100000, guest RAM ends at 0x4000000");
+	make_bzimage(f, 1);
+	put32(f->img, 0x260, 56 * MiB); /* fits at 1 MiB, not at pref_address 16 MiB */
+	expect_err(f, -ENOMEM, "kernel needs 58720256 bytes at its preferred address 0x1000000, "
+			       "guest RAM ends at 0x4000000");
 	make_elf(f, 1, ELF_LOAD_PA, 0, ELF_LOAD_PA);
 	put64(f->img, ELF_PHOFF + 40, 70 * MiB);
 	expect_err(f, -ENOMEM, "ELF segment 0 needs 73400320 bytes at 0x200000, guest RAM "
