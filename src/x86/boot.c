@@ -22,8 +22,7 @@ const char *boot_kind_name(enum boot_kind k)
 	return "unknown kernel kind";
 }
 
-int boot_load(struct gmem *m, const struct boot_config *bc, struct boot_entry *out,
-	      struct err *e)
+int boot_load(struct gmem *m, const struct boot_config *bc, struct boot_entry *out, struct err *e)
 {
 	struct boot_elf elf;
 	uint64_t entry;

@@ -42,7 +42,7 @@ int boot_e820_build(const struct gmem *m, struct boot_e820_entry out[BOOT_E820_M
 int boot_write_gdt(struct gmem *m, struct err *e)
 {
 	const uint64_t gdt[(BOOT_GDT_LIMIT + 1) / 8] = {
-		0, BOOT_GDT_CODE64, BOOT_GDT_CODE32, BOOT_GDT_DATA, BOOT_GDT_TSS, 0,
+	    0, BOOT_GDT_CODE64, BOOT_GDT_CODE32, BOOT_GDT_DATA, BOOT_GDT_TSS, 0,
 	};
 
 	if (gmem_write(m, PLAT_GDT_ADDR, gdt, sizeof(gdt)) < 0)
@@ -115,8 +115,8 @@ nospace:
 		    bc->initrd_len, (unsigned long long)ceiling);
 }
 
-int boot_load_range(struct gmem *m, uint64_t gpa, const uint8_t *src, uint64_t len,
-		    uint64_t memsz, const char *what, struct err *e)
+int boot_load_range(struct gmem *m, uint64_t gpa, const uint8_t *src, uint64_t len, uint64_t memsz,
+		    const char *what, struct err *e)
 {
 	uint64_t low = boot_low_end(m);
 	uint8_t *dst;

@@ -29,8 +29,8 @@ int boot_elf_open(struct boot_elf *elf, const uint8_t *buf, size_t len, struct e
 		need = elf->is64 ? sizeof(Elf64_Ehdr) : sizeof(Elf32_Ehdr);
 	}
 	if (len < need)
-		return errf(e, -ENOEXEC, "truncated ELF header: needs %zu bytes, file has %zu", need,
-			    len);
+		return errf(e, -ENOEXEC, "truncated ELF header: needs %zu bytes, file has %zu",
+			    need, len);
 	if (buf[EI_DATA] != ELFDATA2LSB)
 		return errf(e, -ENOEXEC, "ELF kernel is not little-endian");
 	machine = boot_le16(buf, 18);
@@ -55,7 +55,8 @@ int boot_elf_open(struct boot_elf *elf, const uint8_t *buf, size_t len, struct e
 		min_phent = sizeof(Elf32_Phdr);
 	}
 	if (elf->phnum == 0 || elf->phnum == PN_XNUM)
-		return errf(e, -ENOEXEC, "ELF kernel has no usable program header table (e_phnum %u)",
+		return errf(e, -ENOEXEC,
+			    "ELF kernel has no usable program header table (e_phnum %u)",
 			    elf->phnum);
 	if (elf->phentsize < min_phent)
 		return errf(e, -ENOEXEC, "ELF program header size %u is below %u", elf->phentsize,
@@ -93,9 +94,10 @@ static int check_in_file(const struct boot_elf *elf, unsigned i, const struct bo
 			 struct err *e)
 {
 	if (ph->offset > elf->len || ph->filesz > elf->len - ph->offset)
-		return errf(e, -ENOEXEC, "ELF segment %u (file bytes 0x%llx+0x%llx) lies outside "
-			    "the file", i, (unsigned long long)ph->offset,
-			    (unsigned long long)ph->filesz);
+		return errf(e, -ENOEXEC,
+			    "ELF segment %u (file bytes 0x%llx+0x%llx) lies outside "
+			    "the file",
+			    i, (unsigned long long)ph->offset, (unsigned long long)ph->filesz);
 	return 0;
 }
 
@@ -118,9 +120,10 @@ int boot_elf_load(struct gmem *m, const struct boot_elf *elf, uint64_t *end, uin
 		if (ret < 0)
 			return ret;
 		if (ph.filesz > ph.memsz)
-			return errf(e, -ENOEXEC, "ELF segment %u has p_filesz 0x%llx above p_memsz "
-				    "0x%llx", i, (unsigned long long)ph.filesz,
-				    (unsigned long long)ph.memsz);
+			return errf(e, -ENOEXEC,
+				    "ELF segment %u has p_filesz 0x%llx above p_memsz "
+				    "0x%llx",
+				    i, (unsigned long long)ph.filesz, (unsigned long long)ph.memsz);
 		if (ph.memsz == 0)
 			continue;
 		snprintf(what, sizeof(what), "ELF segment %u", i);
@@ -170,8 +173,10 @@ static int scan_notes(const struct boot_elf *elf, unsigned seg, uint64_t start, 
 			else if (descsz == 8)
 				*entry = boot_le64(b, desc);
 			else
-				return errf(e, -ENOEXEC, "Xen PVH entry note has a %llu-byte "
-					    "address", (unsigned long long)descsz);
+				return errf(e, -ENOEXEC,
+					    "Xen PVH entry note has a %llu-byte "
+					    "address",
+					    (unsigned long long)descsz);
 			return 0;
 		}
 		p = align_up(desc + descsz, align);

@@ -15,10 +15,10 @@
 /* What the loader needs from the image, after validation. */
 struct linux_image {
 	struct setup_header hdr; /* as in the file, zero past the header's end */
-	size_t hdr_len;          /* bytes of setup header copied from the file */
-	size_t pm_off, pm_len;   /* protected-mode kernel in the file */
-	uint64_t need;           /* bytes it occupies at PLAT_HIMEM_START */
-	uint64_t end;            /* lowest address above everything the kernel may use */
+	size_t hdr_len;		 /* bytes of setup header copied from the file */
+	size_t pm_off, pm_len;	 /* protected-mode kernel in the file */
+	uint64_t need;		 /* bytes it occupies at PLAT_HIMEM_START */
+	uint64_t end;		 /* lowest address above everything the kernel may use */
 };
 
 bool boot_linux_probe(const uint8_t *buf, size_t len)
@@ -45,8 +45,10 @@ static int parse(const uint8_t *buf, size_t len, struct linux_image *li, struct 
 	li->hdr_len = hdr_end - LINUX_HDR_OFFSET;
 	memcpy(&li->hdr, buf + LINUX_HDR_OFFSET, li->hdr_len);
 	if (boot_le16(buf, 0x206) < LINUX_MIN_VERSION)
-		return errf(e, -ENOEXEC, "Linux boot protocol %u.%02u is too old (2.06 or later "
-			    "needed)", buf[0x207], buf[0x206]);
+		return errf(e, -ENOEXEC,
+			    "Linux boot protocol %u.%02u is too old (2.06 or later "
+			    "needed)",
+			    buf[0x207], buf[0x206]);
 	if (li->hdr_len < offsetof(struct setup_header, cmdline_size) + 4)
 		return errf(e, -ENOEXEC, "bzImage setup header ends at 0x%zx, before cmdline_size",
 			    hdr_end);
@@ -55,9 +57,10 @@ static int parse(const uint8_t *buf, size_t len, struct linux_image *li, struct 
 	li->pm_off = setup_len;
 	li->pm_len = len - setup_len;
 	if ((uint64_t)h->syssize * 16 > li->pm_len)
-		return errf(e, -ENOEXEC, "truncated bzImage: kernel needs %llu bytes after the "
-			    "setup, file has %zu", (unsigned long long)h->syssize * 16,
-			    li->pm_len);
+		return errf(e, -ENOEXEC,
+			    "truncated bzImage: kernel needs %llu bytes after the "
+			    "setup, file has %zu",
+			    (unsigned long long)h->syssize * 16, li->pm_len);
 	if (li->pm_len == 0)
 		return errf(e, -ENOEXEC, "truncated bzImage: no kernel after the setup");
 	init = h->version >= 0x020a ? h->init_size : 0;
@@ -65,8 +68,7 @@ static int parse(const uint8_t *buf, size_t len, struct linux_image *li, struct 
 	li->end = PLAT_HIMEM_START + li->need;
 	/* The decompressor puts the kernel at max(load address aligned up, pref_address), so
 	 * [pref_address, + init_size) must be RAM too, and the initrd must stay clear of it. */
-	if (h->version >= 0x020a && h->pref_address > PLAT_HIMEM_START &&
-	    h->pref_address < SZ_4G) {
+	if (h->version >= 0x020a && h->pref_address > PLAT_HIMEM_START && h->pref_address < SZ_4G) {
 		pref_end = h->pref_address + init;
 		if (pref_end > li->end)
 			li->end = pref_end;
@@ -99,12 +101,14 @@ int boot_linux_load(struct gmem *m, const struct boot_config *bc, struct boot_en
 	if (ret < 0)
 		return ret;
 	if (li.need > low || PLAT_HIMEM_START > low - li.need)
-		return errf(e, -ENOMEM, "kernel needs %llu bytes at 0x%llx, guest RAM ends at 0x%llx",
-			    (unsigned long long)li.need, PLAT_HIMEM_START,
-			    (unsigned long long)low);
+		return errf(e, -ENOMEM,
+			    "kernel needs %llu bytes at 0x%llx, guest RAM ends at 0x%llx",
+			    (unsigned long long)li.need, PLAT_HIMEM_START, (unsigned long long)low);
 	if (li.end > low)
-		return errf(e, -ENOMEM, "kernel needs %llu bytes at its preferred address 0x%llx, "
-			    "guest RAM ends at 0x%llx", (unsigned long long)li.hdr.init_size,
+		return errf(e, -ENOMEM,
+			    "kernel needs %llu bytes at its preferred address 0x%llx, "
+			    "guest RAM ends at 0x%llx",
+			    (unsigned long long)li.hdr.init_size,
 			    (unsigned long long)li.hdr.pref_address, (unsigned long long)low);
 	ret = boot_write_cmdline(m, bc->cmdline, li.hdr.cmdline_size, e);
 	if (ret < 0)

@@ -52,8 +52,8 @@ _Static_assert(sizeof(struct mb_mmap) == 24, "multiboot mmap layout");
 struct mb_page {
 	struct mb_info info;
 	uint8_t pad[0x80 - sizeof(struct mb_info)];
-	struct mb_module mod[1];             /* +0x80 */
-	struct mb_mmap mmap[BOOT_E820_MAX];  /* +0x90 */
+	struct mb_module mod[1];	    /* +0x80 */
+	struct mb_mmap mmap[BOOT_E820_MAX]; /* +0x90 */
 	char loader_name[16];
 	char mod_name[16];
 };
@@ -84,43 +84,52 @@ static int load_aout(struct gmem *m, const uint8_t *buf, size_t len, size_t off,
 	int ret;
 
 	if (off + MB_HDR_ADDR_END > len || off + MB_HDR_ADDR_END > MB_SEARCH)
-		return errf(e, -ENOEXEC, "truncated Multiboot header: address fields need %d bytes "
-			    "at offset 0x%zx", MB_HDR_ADDR_END, off);
+		return errf(e, -ENOEXEC,
+			    "truncated Multiboot header: address fields need %d bytes "
+			    "at offset 0x%zx",
+			    MB_HDR_ADDR_END, off);
 	hdr_addr = boot_le32(buf, off + 12);
 	load = boot_le32(buf, off + 16);
 	load_end = boot_le32(buf, off + 20);
 	bss_end = boot_le32(buf, off + 24);
 	*entry = boot_le32(buf, off + 28);
 	if (hdr_addr < load || hdr_addr - load > off)
-		return errf(e, -ENOEXEC, "Multiboot header_addr 0x%llx and load_addr 0x%llx do not "
-			    "match the header's file offset 0x%zx", (unsigned long long)hdr_addr,
-			    (unsigned long long)load, off);
+		return errf(e, -ENOEXEC,
+			    "Multiboot header_addr 0x%llx and load_addr 0x%llx do not "
+			    "match the header's file offset 0x%zx",
+			    (unsigned long long)hdr_addr, (unsigned long long)load, off);
 	file_off = off - (hdr_addr - load);
 	if (load_end == 0) {
 		load_len = len - file_off;
 	} else {
 		if (load_end < load)
-			return errf(e, -ENOEXEC, "Multiboot load_end_addr 0x%llx is below load_addr "
-				    "0x%llx", (unsigned long long)load_end,
-				    (unsigned long long)load);
+			return errf(e, -ENOEXEC,
+				    "Multiboot load_end_addr 0x%llx is below load_addr "
+				    "0x%llx",
+				    (unsigned long long)load_end, (unsigned long long)load);
 		load_len = load_end - load;
 		if (load_len > len - file_off)
-			return errf(e, -ENOEXEC, "truncated Multiboot kernel: needs %llu bytes from "
-				    "offset 0x%llx, file has %zu", (unsigned long long)load_len,
-				    (unsigned long long)file_off, len);
+			return errf(e, -ENOEXEC,
+				    "truncated Multiboot kernel: needs %llu bytes from "
+				    "offset 0x%llx, file has %zu",
+				    (unsigned long long)load_len, (unsigned long long)file_off,
+				    len);
 	}
 	mem_end = load + load_len;
 	if (bss_end) {
 		if (bss_end < mem_end)
-			return errf(e, -ENOEXEC, "Multiboot bss_end_addr 0x%llx is below the image "
-				    "end 0x%llx", (unsigned long long)bss_end,
-				    (unsigned long long)mem_end);
+			return errf(e, -ENOEXEC,
+				    "Multiboot bss_end_addr 0x%llx is below the image "
+				    "end 0x%llx",
+				    (unsigned long long)bss_end, (unsigned long long)mem_end);
 		mem_end = bss_end;
 	}
 	if (*entry < load || *entry >= load + load_len)
-		return errf(e, -ENOEXEC, "Multiboot entry_addr 0x%llx lies outside the loaded image "
-			    "[0x%llx, 0x%llx)", (unsigned long long)*entry,
-			    (unsigned long long)load, (unsigned long long)(load + load_len));
+		return errf(e, -ENOEXEC,
+			    "Multiboot entry_addr 0x%llx lies outside the loaded image "
+			    "[0x%llx, 0x%llx)",
+			    (unsigned long long)*entry, (unsigned long long)load,
+			    (unsigned long long)(load + load_len));
 	ret = boot_load_range(m, load, buf + file_off, load_len, mem_end - load, "kernel", e);
 	if (ret < 0)
 		return ret;
@@ -137,7 +146,8 @@ static int load_image(struct gmem *m, const struct boot_config *bc, size_t off, 
 	if (flags & MB_AOUT_KLUDGE)
 		return load_aout(m, bc->kernel, bc->kernel_len, off, end, entry, e);
 	if (!boot_elf_magic(bc->kernel, bc->kernel_len))
-		return errf(e, -ENOEXEC, "Multiboot kernel is not ELF and its header has no "
+		return errf(e, -ENOEXEC,
+			    "Multiboot kernel is not ELF and its header has no "
 			    "address fields (flag bit 16)");
 	ret = boot_elf_open(&elf, bc->kernel, bc->kernel_len, e);
 	if (ret < 0)
@@ -195,11 +205,14 @@ int boot_multiboot_load(struct gmem *m, const struct boot_config *bc, size_t hdr
 	int ret;
 
 	if (unsupported & MB_VIDEO_MODE)
-		return errf(e, -ENOTSUP, "Multiboot kernel requires video mode information "
+		return errf(e, -ENOTSUP,
+			    "Multiboot kernel requires video mode information "
 			    "(header flag bit 2), which thinvisor cannot provide");
 	if (unsupported)
-		return errf(e, -ENOTSUP, "Multiboot header requires unknown features (flags "
-			    "0x%04x)", unsupported);
+		return errf(e, -ENOTSUP,
+			    "Multiboot header requires unknown features (flags "
+			    "0x%04x)",
+			    unsupported);
 	ret = boot_write_cmdline(m, bc->cmdline, PLAT_CMDLINE_MAX - 1, e);
 	if (ret < 0)
 		return ret;

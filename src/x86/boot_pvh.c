@@ -47,8 +47,8 @@ _Static_assert(sizeof(struct hvm_memmap_table_entry) == 24, "memmap layout");
 struct pvh_page {
 	struct hvm_start_info si;
 	uint8_t pad[8];
-	struct hvm_modlist_entry mod[1];                     /* +0x40 */
-	struct hvm_memmap_table_entry map[BOOT_E820_MAX];    /* +0x60 */
+	struct hvm_modlist_entry mod[1];		  /* +0x40 */
+	struct hvm_memmap_table_entry map[BOOT_E820_MAX]; /* +0x60 */
 };
 
 _Static_assert(sizeof(struct pvh_page) <= 0x1000, "PVH info fits its page");
@@ -93,8 +93,8 @@ int boot_pvh_load(struct gmem *m, const struct boot_config *bc, const struct boo
 		pg->si.modlist_paddr = PLAT_BOOTINFO_ADDR + offsetof(struct pvh_page, mod);
 	}
 	for (int i = 0; i < n; i++)
-		pg->map[i] = (struct hvm_memmap_table_entry){map[i].addr, map[i].size, map[i].type,
-							      0};
+		pg->map[i] =
+		    (struct hvm_memmap_table_entry){map[i].addr, map[i].size, map[i].type, 0};
 	pg->si.memmap_paddr = PLAT_BOOTINFO_ADDR + offsetof(struct pvh_page, map);
 	pg->si.memmap_entries = (uint32_t)n;
 

@@ -1,10 +1,10 @@
 /* test_boot.c: the kernel loaders (bzImage, PVH ELF, Multiboot) on synthetic images built here,
  * on the host's /boot/vmlinuz-* when present, and the exact messages for bad input. */
+#include <cmocka.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <cmocka.h>
 
 #include <dirent.h>
 #include <errno.h>
@@ -336,8 +336,7 @@ static void test_bzimage64(void **state)
 	assert_int_equal(bp->hdr.ramdisk_image, (RAM_SIZE - sizeof(initrd)) & ~0xfffULL);
 	assert_int_equal(bp->ext_ramdisk_image, 0);
 	assert_int_equal(f->out.initrd_gpa, bp->hdr.ramdisk_image);
-	assert_memory_equal(gp(f, bp->hdr.ramdisk_image, sizeof(initrd)), initrd,
-			    sizeof(initrd));
+	assert_memory_equal(gp(f, bp->hdr.ramdisk_image, sizeof(initrd)), initrd, sizeof(initrd));
 	assert_int_equal(bp->acpi_rsdp_addr, PLAT_ACPI_ADDR);
 	assert_int_equal(bp->e820_entries, 3);
 	assert_int_equal(bp->e820_table[0].size, PLAT_EBDA_START);
@@ -503,10 +502,10 @@ static void check_pvh(struct fx *f, int is64)
 	si32 = gp(f, PLAT_BOOTINFO_ADDR, 56);
 	assert_int_equal(si32[0], 0x336ec578);
 	assert_int_equal(si32[1], 1);
-	assert_int_equal(si32[3], 1);                                  /* nr_modules */
+	assert_int_equal(si32[3], 1); /* nr_modules */
 	assert_int_equal(*(const uint64_t *)(si32 + 6), PLAT_CMDLINE_ADDR);
 	assert_int_equal(*(const uint64_t *)(si32 + 8), PLAT_ACPI_ADDR);
-	assert_int_equal(si32[12], 3);                                 /* memmap_entries */
+	assert_int_equal(si32[12], 3); /* memmap_entries */
 	mod = gp(f, *(const uint64_t *)(si32 + 4), 32);
 	assert_int_equal(mod[0], (RAM_SIZE - sizeof(initrd)) & ~0xfffULL);
 	assert_int_equal(mod[1], sizeof(initrd));
@@ -521,15 +520,9 @@ static void check_pvh(struct fx *f, int is64)
 	check_gdt(f);
 }
 
-static void test_pvh_elf64(void **state)
-{
-	check_pvh(*state, 1);
-}
+static void test_pvh_elf64(void **state) { check_pvh(*state, 1); }
 
-static void test_pvh_elf32(void **state)
-{
-	check_pvh(*state, 0);
-}
+static void test_pvh_elf32(void **state) { check_pvh(*state, 0); }
 
 /* ---- Multiboot ---- */
 
@@ -664,12 +657,14 @@ static void test_initrd_too_big(void **state)
 	f->bc.initrd = initrd;
 	f->bc.initrd_len = n;
 	/* The kernel may use [16 MiB, 18 MiB) (pref_address + init_size): 50 MiB cannot fit. */
-	expect_err(f, -ENOSPC, "initrd (52428800 bytes) does not fit in guest memory below "
-			       "0x4000000");
+	expect_err(f, -ENOSPC,
+		   "initrd (52428800 bytes) does not fit in guest memory below "
+		   "0x4000000");
 	make_elf(f, 1, ELF_LOAD_PA, 0, ELF_LOAD_PA);
 	f->bc.initrd_len = RAM_SIZE;
-	expect_err(f, -ENOSPC, "initrd (67108864 bytes) does not fit in guest memory below "
-			       "0x4000000");
+	expect_err(f, -ENOSPC,
+		   "initrd (67108864 bytes) does not fit in guest memory below "
+		   "0x4000000");
 	free(initrd);
 }
 
@@ -683,12 +678,14 @@ static void test_kernel_bigger_than_ram(void **state)
 		   "kernel needs 134217728 bytes at 0x100000, guest RAM ends at 0x4000000");
 	make_bzimage(f, 1);
 	put32(f->img, 0x260, 56 * MiB); /* fits at 1 MiB, not at pref_address 16 MiB */
-	expect_err(f, -ENOMEM, "kernel needs 58720256 bytes at its preferred address 0x1000000, "
-			       "guest RAM ends at 0x4000000");
+	expect_err(f, -ENOMEM,
+		   "kernel needs 58720256 bytes at its preferred address 0x1000000, "
+		   "guest RAM ends at 0x4000000");
 	make_elf(f, 1, ELF_LOAD_PA, 0, ELF_LOAD_PA);
 	put64(f->img, ELF_PHOFF + 40, 70 * MiB);
-	expect_err(f, -ENOMEM, "ELF segment 0 needs 73400320 bytes at 0x200000, guest RAM "
-			       "ends at 0x4000000");
+	expect_err(f, -ENOMEM,
+		   "ELF segment 0 needs 73400320 bytes at 0x200000, guest RAM "
+		   "ends at 0x4000000");
 }
 
 static void test_bad_elf(void **state)
@@ -736,41 +733,48 @@ static void test_bad_multiboot(void **state)
 	struct fx *f = *state;
 
 	make_mb_aout(f, 1U << 2);
-	expect_err(f, -ENOTSUP, "Multiboot kernel requires video mode information (header flag "
-				"bit 2), which thinvisor cannot provide");
+	expect_err(f, -ENOTSUP,
+		   "Multiboot kernel requires video mode information (header flag "
+		   "bit 2), which thinvisor cannot provide");
 	make_mb_aout(f, 1U << 5);
 	expect_err(f, -ENOTSUP, "Multiboot header requires unknown features (flags 0x0020)");
 
 	memset(f->img, 0, sizeof(f->img));
 	put_mb_header(f->img, 0, 0);
 	f->len = 4096;
-	expect_err(f, -ENOEXEC, "Multiboot kernel is not ELF and its header has no address "
-				"fields (flag bit 16)");
+	expect_err(f, -ENOEXEC,
+		   "Multiboot kernel is not ELF and its header has no address "
+		   "fields (flag bit 16)");
 
 	make_mb_aout(f, 0);
 	put32(f->img, MB_HDR_OFF + 20, MB_LOAD + 0x10000); /* load_end past the file */
-	expect_err(f, -ENOEXEC, "truncated Multiboot kernel: needs 65536 bytes from offset 0x0, "
-				"file has 2048");
+	expect_err(f, -ENOEXEC,
+		   "truncated Multiboot kernel: needs 65536 bytes from offset 0x0, "
+		   "file has 2048");
 
 	make_mb_aout(f, 0);
 	put32(f->img, MB_HDR_OFF + 12, MB_LOAD + 0x1000); /* header_addr too far from load_addr */
-	expect_err(f, -ENOEXEC, "Multiboot header_addr 0x101000 and load_addr 0x100000 do not "
-				"match the header's file offset 0x40");
+	expect_err(f, -ENOEXEC,
+		   "Multiboot header_addr 0x101000 and load_addr 0x100000 do not "
+		   "match the header's file offset 0x40");
 
 	make_mb_aout(f, 0);
 	put32(f->img, MB_HDR_OFF + 28, 0x50000); /* entry outside */
-	expect_err(f, -ENOEXEC, "Multiboot entry_addr 0x50000 lies outside the loaded image "
-				"[0x100000, 0x100800)");
+	expect_err(f, -ENOEXEC,
+		   "Multiboot entry_addr 0x50000 lies outside the loaded image "
+		   "[0x100000, 0x100800)");
 
 	make_mb_aout(f, 0);
 	put32(f->img, MB_HDR_OFF + 24, MB_LOAD + 0x100); /* bss_end below load_end */
-	expect_err(f, -ENOEXEC, "Multiboot bss_end_addr 0x100100 is below the image end "
-				"0x100800");
+	expect_err(f, -ENOEXEC,
+		   "Multiboot bss_end_addr 0x100100 is below the image end "
+		   "0x100800");
 
 	make_mb_aout(f, 0);
 	put32(f->img, MB_HDR_OFF + 24, 0x7ff00000); /* bss beyond RAM */
-	expect_err(f, -ENOMEM, "kernel needs 2145386496 bytes at 0x100000, guest RAM ends at "
-			       "0x4000000");
+	expect_err(f, -ENOMEM,
+		   "kernel needs 2145386496 bytes at 0x100000, guest RAM ends at "
+		   "0x4000000");
 }
 
 static void test_kind_names(void **state)
@@ -787,25 +791,25 @@ static void test_kind_names(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_e820_small),
-		cmocka_unit_test(test_e820_high_and_tiny),
-		T(test_bzimage64),
-		T(test_bzimage32),
-		T(test_bzimage_initrd_below_max),
-		cmocka_unit_test(test_real_vmlinuz),
-		T(test_pvh_elf64),
-		T(test_pvh_elf32),
-		T(test_multiboot_aout),
-		T(test_multiboot_elf),
-		T(test_not_a_kernel),
-		T(test_truncated_bzimage),
-		T(test_old_bzimage),
-		T(test_cmdline_too_long),
-		T(test_initrd_too_big),
-		T(test_kernel_bigger_than_ram),
-		T(test_bad_elf),
-		T(test_bad_multiboot),
-		cmocka_unit_test(test_kind_names),
+	    cmocka_unit_test(test_e820_small),
+	    cmocka_unit_test(test_e820_high_and_tiny),
+	    T(test_bzimage64),
+	    T(test_bzimage32),
+	    T(test_bzimage_initrd_below_max),
+	    cmocka_unit_test(test_real_vmlinuz),
+	    T(test_pvh_elf64),
+	    T(test_pvh_elf32),
+	    T(test_multiboot_aout),
+	    T(test_multiboot_elf),
+	    T(test_not_a_kernel),
+	    T(test_truncated_bzimage),
+	    T(test_old_bzimage),
+	    T(test_cmdline_too_long),
+	    T(test_initrd_too_big),
+	    T(test_kernel_bigger_than_ram),
+	    T(test_bad_elf),
+	    T(test_bad_multiboot),
+	    cmocka_unit_test(test_kind_names),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
