@@ -1,16 +1,16 @@
 /* test_boot.c: the kernel loaders (bzImage, PVH ELF, Multiboot) on synthetic images built here,
  * on the host's /boot/vmlinuz-* when present, and the exact messages for bad input. */
-#include <cmocka.h>
+#include <dirent.h>
+#include <errno.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
-
-#include <dirent.h>
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "x86/boot.h"
 #include "x86/bootparam.h"
