@@ -1,0 +1,1 @@
+test_testdev_DEPS := src/hw/testdev.c src/vm/bus.c src/util/err.c src/util/log.c
