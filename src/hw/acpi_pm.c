@@ -35,8 +35,8 @@
 #define OFF_CNT (PLAT_PM1A_CNT_PORT - PLAT_PM_PORT)
 #define OFF_TMR (PLAT_PM_TMR_PORT - PLAT_PM_PORT)
 #define OFF_RESET (PLAT_RESET_PORT - PLAT_PM_PORT)
-#define PM1_EN_MASK 0x0721u   /* TMR, GBL, PWRBTN, SLPBTN, RTC */
-#define PM1_CNT_MASK 0x1c02u  /* BM_RLD and SLP_TYP are kept */
+#define PM1_EN_MASK 0x0721u  /* TMR, GBL, PWRBTN, SLPBTN, RTC */
+#define PM1_CNT_MASK 0x1c02u /* BM_RLD and SLP_TYP are kept */
 
 struct acpi_pm {
 	struct vm *vm;
@@ -47,10 +47,7 @@ struct acpi_pm {
 };
 
 /* Is port offset o inside the n-byte register at base? */
-static bool in_reg(uint64_t o, uint64_t base, unsigned n)
-{
-	return o - base < n;
-}
+static bool in_reg(uint64_t o, uint64_t base, unsigned n) { return o - base < n; }
 
 static uint64_t mono_ns(void)
 {
@@ -123,7 +120,7 @@ static void pm_pio_write(void *opaque, uint64_t off, const uint8_t *data, unsign
 		unsigned sh;
 
 		if (in_reg(o, OFF_STS, 2)) {
-			p->sts &= (uint16_t)~((unsigned)data[i] << (8 * (o - OFF_STS)));
+			p->sts &= (uint16_t) ~((unsigned)data[i] << (8 * (o - OFF_STS)));
 		} else if (in_reg(o, OFF_EN, 2)) {
 			sh = 8 * (unsigned)(o - OFF_EN);
 			p->en = (uint16_t)((p->en & ~(0xffu << sh)) | ((unsigned)data[i] << sh));

@@ -40,12 +40,12 @@
 struct i8042 {
 	struct vm *vm;
 	pthread_mutex_t lock;
-	uint8_t ram[32];  /* ram[0] is the command byte */
+	uint8_t ram[32]; /* ram[0] is the command byte */
 	uint8_t outport;
 	uint8_t obuf;
 	bool obf, obf_aux;
-	bool last_cmd;    /* last write went to the command port */
-	uint8_t pending;  /* command waiting for its data byte, or 0 */
+	bool last_cmd;	 /* last write went to the command port */
+	uint8_t pending; /* command waiting for its data byte, or 0 */
 	uint8_t port92;
 };
 
@@ -71,22 +71,45 @@ static bool kbc_command(struct i8042 *k, uint8_t cmd)
 	if (cmd >= 0xf0)
 		return !(cmd & OUT_RESET);
 	switch (cmd) {
-	case 0xa7: k->ram[0] |= CTR_AUXDIS; break;
-	case 0xa8: k->ram[0] &= ~CTR_AUXDIS; break;
-	case 0xa9: kbc_output(k, 0x00, false); break;
+	case 0xa7:
+		k->ram[0] |= CTR_AUXDIS;
+		break;
+	case 0xa8:
+		k->ram[0] &= ~CTR_AUXDIS;
+		break;
+	case 0xa9:
+		kbc_output(k, 0x00, false);
+		break;
 	case 0xaa:
 		k->ram[0] |= CTR_SYS;
 		kbc_output(k, 0x55, false);
 		break;
-	case 0xab: kbc_output(k, 0x00, false); break;
-	case 0xad: k->ram[0] |= CTR_KBDDIS; break;
-	case 0xae: k->ram[0] &= ~CTR_KBDDIS; break;
-	case 0xc0: kbc_output(k, 0x80, false); break;
-	case 0xd0: kbc_output(k, k->outport, false); break;
-	case 0xdd: k->outport &= ~OUT_A20; break;
-	case 0xdf: k->outport |= OUT_A20; break;
-	case 0xe0: kbc_output(k, 0x00, false); break;
-	default: break; /* unknown: ignored */
+	case 0xab:
+		kbc_output(k, 0x00, false);
+		break;
+	case 0xad:
+		k->ram[0] |= CTR_KBDDIS;
+		break;
+	case 0xae:
+		k->ram[0] &= ~CTR_KBDDIS;
+		break;
+	case 0xc0:
+		kbc_output(k, 0x80, false);
+		break;
+	case 0xd0:
+		kbc_output(k, k->outport, false);
+		break;
+	case 0xdd:
+		k->outport &= ~OUT_A20;
+		break;
+	case 0xdf:
+		k->outport |= OUT_A20;
+		break;
+	case 0xe0:
+		kbc_output(k, 0x00, false);
+		break;
+	default:
+		break; /* unknown: ignored */
 	}
 	return false;
 }
@@ -157,17 +180,17 @@ static void kbc_access(struct i8042 *k, unsigned which, uint8_t *data, unsigned 
 		vm_request_stop(k->vm, VM_STOP_REBOOT, 0);
 }
 
-#define KBC_PORT_OPS(name, port)                                                               \
-	static void name##_read(void *o, uint64_t off, uint8_t *d, unsigned len)               \
-	{                                                                                      \
-		kbc_access(o, port, d, len, false);                                            \
-	}                                                                                      \
-	static void name##_write(void *o, uint64_t off, const uint8_t *d, unsigned len)        \
-	{                                                                                      \
-		uint8_t b = len ? d[0] : 0;                                                    \
-		if (len)                                                                       \
-			kbc_access(o, port, &b, 1, true);                                      \
-	}                                                                                      \
+#define KBC_PORT_OPS(name, port)                                                                   \
+	static void name##_read(void *o, uint64_t off, uint8_t *d, unsigned len)                   \
+	{                                                                                          \
+		kbc_access(o, port, d, len, false);                                                \
+	}                                                                                          \
+	static void name##_write(void *o, uint64_t off, const uint8_t *d, unsigned len)            \
+	{                                                                                          \
+		uint8_t b = len ? d[0] : 0;                                                        \
+		if (len)                                                                           \
+			kbc_access(o, port, &b, 1, true);                                          \
+	}                                                                                          \
 	static const struct bus_ops name##_ops = {.read = name##_read, .write = name##_write}
 
 KBC_PORT_OPS(kbc_data_port, PLAT_I8042_DATA);

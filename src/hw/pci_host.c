@@ -22,10 +22,10 @@
 
 #define PCI_NSLOTS 32
 #define PCI_CONF_NPORTS 8
-#define PCI_CONF_RCR 1        /* 0xcf9, offset in the port range */
+#define PCI_CONF_RCR 1 /* 0xcf9, offset in the port range */
 #define PCI_RCR_RST_CPU 0x04
 #define PCI_RCR_MASK 0x0e
-#define HB_CLASS 0x0600  /* bridge, host */
+#define HB_CLASS 0x0600	 /* bridge, host */
 #define HB_VENDOR 0x1b36 /* Red Hat, Inc. */
 #define HB_DEVICE 0x0008 /* QEMU PCIe host bridge */
 #define HB_SUBVENDOR 0x1af4
@@ -47,16 +47,12 @@ struct pci_host {
 
 /* Host bridge bits a guest may change. */
 static const uint8_t hb_wmask[256] = {
-	[PCI_COMMAND] = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER |
-			PCI_COMMAND_PARITY,
-	[PCI_COMMAND + 1] = PCI_COMMAND_SERR >> 8,
-	[PCI_LATENCY_TIMER] = 0xff,
+    [PCI_COMMAND] = PCI_COMMAND_IO | PCI_COMMAND_MEMORY | PCI_COMMAND_MASTER | PCI_COMMAND_PARITY,
+    [PCI_COMMAND + 1] = PCI_COMMAND_SERR >> 8,
+    [PCI_LATENCY_TIMER] = 0xff,
 };
 
-static uint32_t ones(unsigned len)
-{
-	return len >= 4 ? 0xffffffffu : (1u << (8 * len)) - 1;
-}
+static uint32_t ones(unsigned len) { return len >= 4 ? 0xffffffffu : (1u << (8 * len)) - 1; }
 
 static void put_le(uint8_t *p, uint32_t v, unsigned len)
 {

@@ -48,9 +48,9 @@ struct rtc {
 	pthread_mutex_t lock;
 	uint8_t index;
 	uint8_t ram[RTC_NREGS];
-	int64_t offset;    /* guest seconds minus host seconds */
-	struct tm set_tm;  /* the held time while B.SET is on */
-	time_t last_c;     /* host second of the last status C read */
+	int64_t offset;	  /* guest seconds minus host seconds */
+	struct tm set_tm; /* the held time while B.SET is on */
+	time_t last_c;	  /* host second of the last status C read */
 };
 
 static time_t host_now(void)
@@ -61,10 +61,7 @@ static time_t host_now(void)
 	return ts.tv_sec;
 }
 
-static bool rtc_binary(const struct rtc *r)
-{
-	return r->ram[RTC_REG_B] & RTC_B_DM_BINARY;
-}
+static bool rtc_binary(const struct rtc *r) { return r->ram[RTC_REG_B] & RTC_B_DM_BINARY; }
 
 static uint8_t rtc_enc(const struct rtc *r, int v)
 {
@@ -130,22 +127,33 @@ static uint8_t rtc_read(struct rtc *r, unsigned reg)
 
 	rtc_get_tm(r, &tm);
 	switch (reg) {
-	case RTC_SEC: return rtc_enc(r, tm.tm_sec);
-	case RTC_MIN: return rtc_enc(r, tm.tm_min);
-	case RTC_HOUR: return rtc_read_hour(r, tm.tm_hour);
-	case RTC_WDAY: return rtc_enc(r, tm.tm_wday + 1);
-	case RTC_MDAY: return rtc_enc(r, tm.tm_mday);
-	case RTC_MONTH: return rtc_enc(r, tm.tm_mon + 1);
-	case RTC_YEAR: return rtc_enc(r, (tm.tm_year + 1900) % 100);
-	case RTC_CENTURY: return rtc_enc(r, (tm.tm_year + 1900) / 100);
-	case RTC_REG_A: return r->ram[RTC_REG_A] & ~RTC_A_UIP;
+	case RTC_SEC:
+		return rtc_enc(r, tm.tm_sec);
+	case RTC_MIN:
+		return rtc_enc(r, tm.tm_min);
+	case RTC_HOUR:
+		return rtc_read_hour(r, tm.tm_hour);
+	case RTC_WDAY:
+		return rtc_enc(r, tm.tm_wday + 1);
+	case RTC_MDAY:
+		return rtc_enc(r, tm.tm_mday);
+	case RTC_MONTH:
+		return rtc_enc(r, tm.tm_mon + 1);
+	case RTC_YEAR:
+		return rtc_enc(r, (tm.tm_year + 1900) % 100);
+	case RTC_CENTURY:
+		return rtc_enc(r, (tm.tm_year + 1900) / 100);
+	case RTC_REG_A:
+		return r->ram[RTC_REG_A] & ~RTC_A_UIP;
 	case RTC_REG_C:
 		now = host_now();
 		v = now != r->last_c ? RTC_C_UF : 0;
 		r->last_c = now;
 		return v;
-	case RTC_REG_D: return RTC_D_VRT;
-	default: return r->ram[reg];
+	case RTC_REG_D:
+		return RTC_D_VRT;
+	default:
+		return r->ram[reg];
 	}
 }
 
@@ -168,17 +176,40 @@ static void rtc_write(struct rtc *r, unsigned reg, uint8_t v)
 	rtc_get_tm(r, &tm);
 	year = tm.tm_year + 1900;
 	switch (reg) {
-	case RTC_SEC: tm.tm_sec = rtc_dec(r, v); break;
-	case RTC_MIN: tm.tm_min = rtc_dec(r, v); break;
-	case RTC_HOUR: tm.tm_hour = rtc_write_hour(r, v); break;
-	case RTC_MDAY: tm.tm_mday = rtc_dec(r, v); break;
-	case RTC_MONTH: tm.tm_mon = rtc_dec(r, v) - 1; break;
-	case RTC_YEAR: tm.tm_year = year - year % 100 + rtc_dec(r, v) - 1900; break;
-	case RTC_CENTURY: tm.tm_year = rtc_dec(r, v) * 100 + year % 100 - 1900; break;
-	case RTC_REG_A: r->ram[RTC_REG_A] = v & ~RTC_A_UIP; return;
-	case RTC_REG_B: rtc_write_b(r, v); return;
-	case RTC_WDAY: case RTC_REG_C: case RTC_REG_D: return;
-	default: r->ram[reg] = v; return;
+	case RTC_SEC:
+		tm.tm_sec = rtc_dec(r, v);
+		break;
+	case RTC_MIN:
+		tm.tm_min = rtc_dec(r, v);
+		break;
+	case RTC_HOUR:
+		tm.tm_hour = rtc_write_hour(r, v);
+		break;
+	case RTC_MDAY:
+		tm.tm_mday = rtc_dec(r, v);
+		break;
+	case RTC_MONTH:
+		tm.tm_mon = rtc_dec(r, v) - 1;
+		break;
+	case RTC_YEAR:
+		tm.tm_year = year - year % 100 + rtc_dec(r, v) - 1900;
+		break;
+	case RTC_CENTURY:
+		tm.tm_year = rtc_dec(r, v) * 100 + year % 100 - 1900;
+		break;
+	case RTC_REG_A:
+		r->ram[RTC_REG_A] = v & ~RTC_A_UIP;
+		return;
+	case RTC_REG_B:
+		rtc_write_b(r, v);
+		return;
+	case RTC_WDAY:
+	case RTC_REG_C:
+	case RTC_REG_D:
+		return;
+	default:
+		r->ram[reg] = v;
+		return;
 	}
 	rtc_set_tm(r, &tm);
 }

@@ -141,8 +141,7 @@ static int td_init(struct vm *vm)
 	ret = bus_register(&vm->pio, PLAT_TESTDEV_PORT, TD_NPORTS, &td_pio_ops, t, "testdev");
 	if (ret)
 		return ret;
-	return bus_register(&vm->mmio, PLAT_TESTDEV_MMIO, TD_MMIO_LEN, &td_mmio_ops, t,
-			    "testdev");
+	return bus_register(&vm->mmio, PLAT_TESTDEV_MMIO, TD_MMIO_LEN, &td_mmio_ops, t, "testdev");
 }
 
 DEVICE_REGISTER(testdev, DEV_PHASE_PLATFORM, td_init);

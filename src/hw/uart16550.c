@@ -36,19 +36,16 @@ struct uart {
 	struct vm *vm;
 	pthread_mutex_t lock;
 	uint8_t ier, lcr, mcr, msr, scr, dll, dlm;
-	uint8_t lsr_err;   /* sticky line-status error bits (OE) */
+	uint8_t lsr_err; /* sticky line-status error bits (OE) */
 	bool fifo_on;
 	bool thr_ipending; /* THRE interrupt condition */
-	int irq_level;     /* last level given to vm_set_irq */
+	int irq_level;	   /* last level given to vm_set_irq */
 	bool irq_warned;
 	uint8_t rx[UART_FIFO_LEN];
 	unsigned rx_head, rx_count;
 };
 
-static unsigned uart_rx_cap(const struct uart *u)
-{
-	return u->fifo_on ? UART_FIFO_LEN : 1;
-}
+static unsigned uart_rx_cap(const struct uart *u) { return u->fifo_on ? UART_FIFO_LEN : 1; }
 
 static void uart_rx_push(struct uart *u, uint8_t b)
 {
@@ -72,10 +69,7 @@ static uint8_t uart_rx_pop(struct uart *u)
 	return b;
 }
 
-static void uart_rx_clear(struct uart *u)
-{
-	u->rx_head = u->rx_count = 0;
-}
+static void uart_rx_clear(struct uart *u) { u->rx_head = u->rx_count = 0; }
 
 /* Modem status inputs: wired to MCR outputs in loopback, else a connected line. */
 static void uart_update_msr(struct uart *u)

@@ -1,8 +1,11 @@
 /* test_i8042.c: the keyboard controller's command set, the resets, port 0x92. */
+/* cmocka.h needs these first, in this order */
+/* clang-format off */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <errno.h>
 #include <string.h>
@@ -96,13 +99,13 @@ static void test_selftest_and_ctr(void **st)
 	assert_false(in8(vm, STS) & 0x01); /* i8042_flush finds nothing */
 	assert_int_equal(command(vm, 0xaa), 0x55);
 	assert_false(in8(vm, STS) & 0x01);
-	assert_true(in8(vm, STS) & 0x04);   /* SYS */
+	assert_true(in8(vm, STS) & 0x04); /* SYS */
 	assert_int_equal(command(vm, 0xab), 0x00);
 	assert_int_equal(command(vm, 0xa9), 0x00);
 	ctr = command(vm, 0x20);
 	assert_int_equal(ctr, 0x45);
 	out8(vm, STS, 0x60);
-	assert_true(in8(vm, STS) & 0x08);   /* last write was a command */
+	assert_true(in8(vm, STS) & 0x08); /* last write was a command */
 	out8(vm, DATA, 0x56);
 	assert_false(in8(vm, STS) & 0x08);
 	assert_int_equal(command(vm, 0x20), 0x56);
@@ -187,11 +190,11 @@ static void test_every_command(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_selftest_and_ctr, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset_fe, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset_output_port, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_port92, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_every_command, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_selftest_and_ctr, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_fe, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_output_port, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_port92, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_every_command, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,11 @@
 /* test_pci.c: configuration mechanism #1 and the host bridge, through the port bus. */
+/* cmocka.h needs these first, in this order */
+/* clang-format off */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <errno.h>
 #include <string.h>
@@ -88,10 +91,7 @@ static void out(struct vm *vm, unsigned port, uint32_t v, unsigned len)
 	assert_int_equal(bus_access(&vm->pio, port, b, len, true), 0);
 }
 
-static uint32_t cfg_addr(unsigned dev, unsigned reg)
-{
-	return 0x80000000u | dev << 11 | reg;
-}
+static uint32_t cfg_addr(unsigned dev, unsigned reg) { return 0x80000000u | dev << 11 | reg; }
 
 static void test_host_bridge(void **st)
 {
@@ -130,7 +130,7 @@ static void test_byte_word_reads(void **st)
 	assert_int_equal(in(vm, 0xcfe, 1), 0x08);
 	assert_int_equal(in(vm, 0xcff, 1), 0x00);
 	assert_int_equal(in(vm, 0xcfe, 2), 0x0008);
-	assert_int_equal(in(vm, 0xcfd, 2), 0x081b); /* unaligned: split into bytes */
+	assert_int_equal(in(vm, 0xcfd, 2), 0x081b);	/* unaligned: split into bytes */
 	assert_int_equal(in(vm, 0xcff, 4), 0xffffff00); /* cut at the range end */
 	/* low address bits are ignored, the register is dword-aligned */
 	out(vm, 0xcf8, cfg_addr(0, 0) | 3, 4);
@@ -262,12 +262,12 @@ static void test_hostile_sweep(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_host_bridge, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_byte_word_reads, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_empty_and_disabled, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_cf9, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_registered_device, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_sweep, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_host_bridge, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_byte_word_reads, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_empty_and_disabled, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_cf9, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_registered_device, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_sweep, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

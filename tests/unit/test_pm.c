@@ -1,8 +1,11 @@
 /* test_pm.c: the ACPI PM block: S5, PM timer, reset register, power button and SCI. */
+/* cmocka.h needs these first, in this order */
+/* clang-format off */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <errno.h>
 #include <string.h>
@@ -91,10 +94,7 @@ static void out(struct vm *vm, unsigned port, uint32_t v, unsigned len)
 	assert_int_equal(bus_access(&vm->pio, port, b, len, true), 0);
 }
 
-static uint16_t slp(unsigned typ)
-{
-	return (uint16_t)(typ << ACPI_PM1_CNT_SLP_TYP_SHIFT);
-}
+static uint16_t slp(unsigned typ) { return (uint16_t)(typ << ACPI_PM1_CNT_SLP_TYP_SHIFT); }
 
 static void test_s5_poweroff(void **st)
 {
@@ -145,7 +145,7 @@ static void test_pm_timer(void **st)
 	assert_int_equal(b >> 24, 0);
 	assert_true(((b - a) & 0xffffff) >= 7000);
 	assert_true(((b - a) & 0xffffff) < 3579545); /* less than a second */
-	out(vm, PLAT_PM_TMR_PORT, 0, 4); /* read-only */
+	out(vm, PLAT_PM_TMR_PORT, 0, 4);	     /* read-only */
 	assert_true(((in(vm, PLAT_PM_TMR_PORT, 4) - b) & 0xffffff) < 3579545);
 	assert_int_equal(in(vm, PLAT_PM_TMR_PORT + 3, 1), 0);
 }
@@ -214,12 +214,12 @@ static void test_odd_accesses(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_s5_poweroff, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_other_sleep_types_ignored, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_pm_timer, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_reset_reg, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_power_button, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_odd_accesses, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_s5_poweroff, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_other_sleep_types_ignored, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_pm_timer, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_reg, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_power_button, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_odd_accesses, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,12 @@
 /* test_rtc.c: the MC146818 model through the port bus: BCD/binary, 12/24 h, written times
  * kept as an offset from the host clock, CMOS RAM. */
+/* cmocka.h needs these first, in this order */
+/* clang-format off */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <stdlib.h>
 #include <string.h>
@@ -76,10 +79,7 @@ static void cmos_write(struct vm *vm, uint8_t idx, uint8_t v)
 	assert_int_equal(bus_access(&vm->pio, PLAT_RTC_PORT + 1, &v, 1, true), 0);
 }
 
-static int bcd(uint8_t b)
-{
-	return (b >> 4) * 10 + (b & 15);
-}
+static int bcd(uint8_t b) { return (b >> 4) * 10 + (b & 15); }
 
 /* Read the clock (24 h mode) into a time_t; dec converts each register. */
 static time_t read_time(struct vm *vm, int binary)
@@ -114,7 +114,7 @@ static void test_defaults_and_host_time(void **st)
 	gmtime_r(&t, &now);
 	assert_true(wday >= 1 && wday <= 7);
 	assert_true(wday == now.tm_wday + 1 || now.tm_sec == 0); /* (midnight race) */
-	assert_int_equal(cmos_read(vm, 0x32), 0x20); /* BCD century */
+	assert_int_equal(cmos_read(vm, 0x32), 0x20);		 /* BCD century */
 	/* NMI bit ignored in the index */
 	assert_int_equal(cmos_read(vm, 0x80 | 0x0d), 0x80);
 }
@@ -135,8 +135,8 @@ static void test_write_offset(void **st)
 {
 	struct vm *vm = *st;
 	time_t want, got;
-	struct tm tm = {.tm_year = 99, .tm_mon = 11, .tm_mday = 31, .tm_hour = 23,
-			.tm_min = 58, .tm_sec = 10};
+	struct tm tm = {
+	    .tm_year = 99, .tm_mon = 11, .tm_mday = 31, .tm_hour = 23, .tm_min = 58, .tm_sec = 10};
 
 	want = timegm(&tm);
 	cmos_write(vm, 0x0b, 0x82);
@@ -160,7 +160,7 @@ static void test_write_offset(void **st)
 	cmos_write(vm, 0x04, 0x12); /* 12 AM = 00h */
 	cmos_write(vm, 0x0b, 0x02);
 	assert_int_equal(cmos_read(vm, 0x04), 0x00);
-	cmos_write(vm, 0x0b, 0x04); /* binary, 12 h */
+	cmos_write(vm, 0x0b, 0x04);	 /* binary, 12 h */
 	cmos_write(vm, 0x04, 0x80 | 12); /* 12 PM = 12h */
 	cmos_write(vm, 0x0b, 0x06);
 	assert_int_equal(cmos_read(vm, 0x04), 12);
@@ -227,11 +227,11 @@ static void test_hostile_values(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_defaults_and_host_time, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_binary_mode, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_write_offset, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_ram_and_status, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_hostile_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_defaults_and_host_time, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_binary_mode, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_write_offset, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_ram_and_status, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_values, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,8 +1,11 @@
 /* test_testdev.c: the test device's register map (ports 0x510-0x51f, MMIO 0xfeb00000). */
+/* cmocka.h needs these first, in this order */
+/* clang-format off */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <errno.h>
 #include <string.h>
@@ -149,9 +152,9 @@ static void test_mmio(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_absent_without_flag),
-		cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_mmio, setup, teardown),
+	    cmocka_unit_test(test_absent_without_flag),
+	    cmocka_unit_test_setup_teardown(test_ports, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_mmio, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,9 +1,12 @@
 /* test_uart.c: the 16550A model driven through the port bus, with link-time fakes for the VM
  * and console functions it calls. */
+/* cmocka.h needs these first, in this order */
+/* clang-format off */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+/* clang-format on */
 
 #include <linux/serial_reg.h>
 #include <string.h>
@@ -99,10 +102,7 @@ static void out8(struct vm *vm, unsigned reg, uint8_t v)
 	assert_int_equal(bus_access(&vm->pio, PLAT_COM1_PORT + reg, &v, 1, true), 0);
 }
 
-static void type(const char *s)
-{
-	f.in_fn(f.in_opaque, (const uint8_t *)s, strlen(s));
-}
+static void type(const char *s) { f.in_fn(f.in_opaque, (const uint8_t *)s, strlen(s)); }
 
 /* ---- tests ---- */
 
@@ -310,13 +310,13 @@ static void test_odd_accesses(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test_setup_teardown(test_autoconfig, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_divisor_latch, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_loopback, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_thre_interrupt, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_rx_fifo_overrun, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_irq_changes_only, setup, teardown),
-		cmocka_unit_test_setup_teardown(test_odd_accesses, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_autoconfig, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_divisor_latch, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_loopback, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_thre_interrupt, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_fifo_overrun, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_irq_changes_only, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_odd_accesses, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
