@@ -194,6 +194,42 @@ static int try_parent(struct block_dev *bd, struct vhd *v, const char *cand,
 static const uint32_t loc_order[] = {VHD_PLAT_W2RU, VHD_PLAT_W2KU, VHD_PLAT_MACX, VHD_PLAT_WI2R,
 				     VHD_PLAT_WI2K};
 
+/* dir + "/" + rel, without "./" noise; an absolute rel is taken as is. */
+static void join_path(const char *dir, const char *rel, char *out, size_t size)
+{
+	while (rel[0] == '.' && rel[1] == '/')
+		rel += 2;
+	if (rel[0] == '/' || !strcmp(dir, "."))
+		snprintf(out, size, "%s", rel);
+	else
+		snprintf(out, size, "%s/%s", dir, rel);
+}
+
+/* Last resort, as libvhdi does: the base name of the parent name field, beside the child. */
+static int try_by_name(struct block_dev *bd, struct vhd *v, const struct block_open_opts *o)
+{
+	char *name = malloc(VHD_PATH_MAX), *cand = malloc(2 * VHD_PATH_MAX), *dup = strdup(bd->path);
+	const char *base;
+	struct err le;
+	int r = -ENOENT;
+
+	if (name && cand && dup) {
+		vhd_parent_name_decode(v->hdr.parent_name, name, VHD_PATH_MAX);
+		base = name;
+		for (const char *p = name; *p; p++)
+			if (*p == '\\' || *p == '/')
+				base = p + 1;
+		if (*base) {
+			join_path(dirname(dup), base, cand, 2 * VHD_PATH_MAX);
+			r = try_parent(bd, v, cand, o, &le);
+			if (!r)
+				snprintf(v->parent_path, sizeof(v->parent_path), "%s", cand);
+		}
+	}
+	free(name), free(cand), free(dup);
+	return r;
+}
+
 static int open_parent(struct block_dev *bd, struct vhd *v, const struct block_open_opts *o,
 		       struct err *e)
 {
@@ -232,10 +268,7 @@ static int open_parent(struct block_dev *bd, struct vhd *v, const struct block_o
 				errf(&le, r, "reading parent locator %d: %s", i, strerror(-r));
 			if (!r) {
 				dir = dirname(dup);
-				if (path[0] == '/')
-					snprintf(cand, 2 * VHD_PATH_MAX + 2, "%s", path);
-				else
-					snprintf(cand, 2 * VHD_PATH_MAX + 2, "%s/%s", dir, path);
+				join_path(dir, path, cand, 2 * VHD_PATH_MAX + 2);
 				tried++;
 				r = try_parent(bd, v, cand, o, &le);
 				if (!r)
@@ -252,6 +285,8 @@ static int open_parent(struct block_dev *bd, struct vhd *v, const struct block_o
 			}
 		}
 	}
+	if (try_by_name(bd, v, o) == 0)
+		return 0;
 	return errf(e, tried ? ret : -ENOENT, "%s: cannot open parent: %s", bd->path, why.msg);
 }
 

@@ -128,7 +128,7 @@ static void macx_encode(const char *path, char *out, size_t size)
 static int make_locators(struct vhd_dyn_header *h, const char *child_dir, const char *parent_abs,
 			 uint64_t loc_off, uint8_t *buf, size_t size, size_t *used, struct err *e)
 {
-	char rel[VHD_PATH_MAX], url[3 * VHD_PATH_MAX + 8];
+	char rel[VHD_PATH_MAX], url[3 * VHD_PATH_MAX + 8], rel_win[VHD_PATH_MAX];
 	const char *texts[3] = {parent_abs, rel, url};
 	const uint32_t codes[3] = {VHD_PLAT_W2KU, VHD_PLAT_W2RU, VHD_PLAT_MACX};
 	size_t off = 0;
@@ -136,7 +136,12 @@ static int make_locators(struct vhd_dyn_header *h, const char *child_dir, const 
 	if (rel_path(child_dir, parent_abs, rel, sizeof(rel)))
 		return errf(e, -ENAMETOOLONG, "parent path too long");
 	macx_encode(parent_abs, url, sizeof(url));
-	vhd_parent_name_encode(parent_abs, h->parent_name);
+	/* Windows writes the parent's absolute path with '\\' (libvhdi takes its base name). */
+	snprintf(rel_win, sizeof(rel_win), "%s", parent_abs);
+	for (char *p = rel_win; *p; p++)
+		if (*p == '/')
+			*p = '\\';
+	vhd_parent_name_encode(rel_win, h->parent_name);
 	for (int i = 0; i < 3; i++) {
 		int len;
 		size_t space;
