@@ -169,6 +169,7 @@ struct parent_meta {
 	struct vhd_footer footer;
 	uint64_t vsize;
 	uint32_t mtime;
+	uint32_t block_size; /* 0 for a fixed parent */
 	char abs[PATH_MAX];
 };
 
@@ -197,6 +198,7 @@ static int read_parent(const char *child, const char *parent, struct parent_meta
 	}
 	pm->footer = ((struct vhd *)p->priv)->footer;
 	pm->vsize = p->size;
+	pm->block_size = ((struct vhd *)p->priv)->hdr.block_size;
 	if (fstat(p->fd, &st) == 0)
 		pm->mtime = (uint32_t)(st.st_mtime - VHD_EPOCH);
 	block_close(p);
@@ -219,6 +221,8 @@ static int write_dynamic(int fd, struct vhd_footer *f, const struct vhd_create_o
 	h.table_offset = VHD_SECTOR + VHD_DYN_HEADER_SIZE;
 	h.version = 0x00010000;
 	h.block_size = o->block_size ? o->block_size : VHD_DEFAULT_BLOCK_SIZE;
+	if (!o->block_size && pm && pm->block_size)
+		h.block_size = pm->block_size; /* a child takes its parent's block size */
 	h.max_table_entries = (uint32_t)((f->current_size + h.block_size - 1) / h.block_size);
 	bat_bytes = ((uint64_t)h.max_table_entries * 4 + VHD_SECTOR - 1) / VHD_SECTOR * VHD_SECTOR;
 	end = h.table_offset + bat_bytes;
