@@ -77,6 +77,18 @@ nr_busybox() {
 	return 1
 }
 
+# nr_applet_links BUSYBOX DIR: a symlink DIR/APPLET -> busybox for each applet of BUSYBOX.
+nr_applet_links() {
+	local a apps
+	apps=$("$1" --list 2>/dev/null || busybox --list) || return 1
+	apps=$(grep -vx busybox <<<"$apps")
+	if command -v perl >/dev/null; then
+		perl -e 'chdir shift or die; for (@ARGV) { symlink "busybox", $_ or die "$_: $!" }' "$2" $apps
+	else
+		for a in $apps; do ln -s busybox "$2/$a" || return 1; done
+	fi
+}
+
 # nr_cpio ROOTDIR OUT: pack ROOTDIR as a deterministic newc cpio archive (uncompressed).
 nr_cpio() {
 	(cd "$1" && find . -mindepth 1 -exec touch -h -d @0 {} + &&
