@@ -7,9 +7,6 @@
 #include "lib/guest.h"
 #include "lib/lapic.h"
 
-#define STR(x) #x
-#define XSTR(x) STR(x)
-
 #define TIMER_VECTOR 0x40
 #define ROUNDS 3
 
@@ -26,12 +23,8 @@ __asm__(".text\n"
 	"	pop %rax\n"
 	"	iretq\n"
 	"other_isr:\n"
-	"	mov $0x61, %eax\n"
-	"	mov $" XSTR(TESTDEV_EXIT) ", %dx\n"
-	"	outl %eax, %dx\n"
-	"1:	cli\n"
-	"	hlt\n"
-	"	jmp 1b\n");
+	"	mov $0x61, %edi\n"
+	"	jmp guest_exit\n");
 void timer_isr(void);
 void other_isr(void);
 

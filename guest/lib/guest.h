@@ -27,8 +27,8 @@ void con_putc(char c);
 void con_puts(const char *s);           /* as is, no newline added */
 void con_putu(unsigned long v);         /* decimal */
 void con_putx(unsigned long v);         /* 0x-prefixed hex */
-/* Exit through the test device with status code; if nothing stops the guest there
- * (no --testdev), halt forever with interrupts off. */
+/* Exit through the test device with status code; if that does not stop the guest (no
+ * --testdev), print a line saying so and triple-fault (monitor exit status 3). */
 __attribute__((noreturn)) void guest_exit(uint32_t code);
 __attribute__((noreturn)) void halt_forever(void);
 
