@@ -12,7 +12,9 @@
  *   Package {ACPI_S5_SLP_TYP, ACPI_S5_SLP_TYP, 0, 0}, S5 is the only sleep state offered).
  *   SMI_CMD is 0, so PM1_CNT.SCI_EN must read as 1 from reset (ACPI is always enabled).
  *   The power button is the FADT fixed feature: PWRBTN_STS/PWRBTN_EN in PM1_EVT; the SCI is
- *   PLAT_SCI_IRQ, level-triggered, active-high (MADT override). PM_TMR is 24 bits wide at
+ *   PLAT_SCI_IRQ, level-triggered, active-high (MADT override). PM1_EN must read back what
+ *   was written (Linux checks RTC_EN after clearing it, else "Could not disable RealTimeClock
+ *   events"); PM1_STS bits are write-1-to-clear. PM_TMR is 24 bits wide at
  *   ACPI_PM_TMR_HZ. Writing PLAT_RESET_VALUE to PLAT_RESET_PORT resets the machine.
  * - PCI host: INTx pin (0 = INTA .. 3 = INTD) of the device in slot s on bus 0 is wired by
  *   _PRT to IOAPIC input ACPI_PCI_INTX_GSI(s, pin), level-triggered, active-low (the guest
@@ -25,6 +27,7 @@
 #define ACPI_PM1_CNT_SLP_EN (1u << 13)
 #define ACPI_PM1_TMR_STS (1u << 0)    /* PM1_STS / PM1_EN bits */
 #define ACPI_PM1_PWRBTN_STS (1u << 8)
+#define ACPI_PM1_RTC_STS (1u << 10)
 #define ACPI_PM1_WAK_STS (1u << 15)
 #define ACPI_PM_TMR_HZ 3579545
 #define ACPI_IOAPIC_ID 0
