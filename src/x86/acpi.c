@@ -42,8 +42,7 @@ static uint8_t sum(const uint8_t *p, size_t n)
 
 static int no_room(struct tables *t, const char *what)
 {
-	return errf(t->e, -ENOSPC, "acpi: a %zu-byte buffer has no room for the %s", t->len,
-		    what);
+	return errf(t->e, -ENOSPC, "acpi: a %zu-byte buffer has no room for the %s", t->len, what);
 }
 
 /* Reserve n zeroed bytes whose guest address is a multiple of align; return their offset. */
@@ -123,8 +122,7 @@ static void dev_pci0(struct aml *a)
 	aml_rt_io(a, PLAT_PCI_CONF_PORT, PLAT_PCI_CONF_PORT, 1, 8);
 	aml_rt_word_io(a, 0x0000, PLAT_PCI_CONF_PORT - 1);
 	aml_rt_word_io(a, PLAT_PCI_CONF_PORT + 8, 0xffff);
-	aml_rt_dword_mem(a, PLAT_PCI_MMIO32_BASE,
-			 PLAT_PCI_MMIO32_BASE + PLAT_PCI_MMIO32_SIZE - 1);
+	aml_rt_dword_mem(a, PLAT_PCI_MMIO32_BASE, PLAT_PCI_MMIO32_BASE + PLAT_PCI_MMIO32_SIZE - 1);
 	aml_rt_end(a, rt);
 	/* _PRT: Package {Address (slot << 16 | 0xffff), Pin, Source (0: a GSI), GSI}. */
 	aml_name(a, "_PRT");
@@ -252,16 +250,16 @@ static long build_fadt(struct tables *t, long facs, long dsdt)
 	put(p + 56, PLAT_PM1A_EVT_PORT, 4);
 	put(p + 64, PLAT_PM1A_CNT_PORT, 4);
 	put(p + 76, PLAT_PM_TMR_PORT, 4);
-	p[88] = 4; /* PM1_EVT_LEN */
-	p[89] = 2; /* PM1_CNT_LEN */
-	p[91] = 4; /* PM_TMR_LEN */
+	p[88] = 4;	      /* PM1_EVT_LEN */
+	p[89] = 2;	      /* PM1_CNT_LEN */
+	p[91] = 4;	      /* PM_TMR_LEN */
 	put(p + 96, 101, 2);  /* P_LVL2_LAT > 100: no C2 */
 	put(p + 98, 1001, 2); /* P_LVL3_LAT > 1000: no C3 */
 	put(p + 109, BOOT_LEGACY_DEVICES | BOOT_8042 | BOOT_NO_VGA, 2);
 	put(p + 112, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_RESET_REG_SUP, 4);
 	gas_io(p + 116, PLAT_RESET_PORT, 8, 1);
 	p[128] = PLAT_RESET_VALUE;
-	p[131] = 3; /* FADT minor version: 6.3 */
+	p[131] = 3;				  /* FADT minor version: 6.3 */
 	put(p + 132, t->gpa + (uint64_t)facs, 8); /* X_FIRMWARE_CTRL */
 	put(p + 140, t->gpa + (uint64_t)dsdt, 8); /* X_DSDT */
 	gas_io(p + 148, PLAT_PM1A_EVT_PORT, 32, 2);
@@ -360,12 +358,14 @@ long acpi_build(uint8_t *buf, size_t len, uint64_t buf_gpa, const struct acpi_co
 		return errf(e, -EINVAL, "acpi: %u vCPUs, the MADT takes 1 to %d", c->ncpus,
 			    PLAT_MAX_CPUS);
 	if (buf_gpa % 16 || buf_gpa >= (1ULL << 32) || len > (1ULL << 32) - buf_gpa)
-		return errf(e, -EINVAL,
-			    "acpi: tables at 0x%llx (+0x%zx) must be 16-byte aligned and below 4 GiB",
-			    (unsigned long long)buf_gpa, len);
+		return errf(
+		    e, -EINVAL,
+		    "acpi: tables at 0x%llx (+0x%zx) must be 16-byte aligned and below 4 GiB",
+		    (unsigned long long)buf_gpa, len);
 	if ((r = take(&t, RSDP_LEN, 16, "RSDP")) < 0 || (r = facs = build_facs(&t)) < 0 ||
 	    (r = dsdt = build_dsdt(&t, c->ncpus)) < 0 ||
-	    (r = fadt = build_fadt(&t, facs, dsdt)) < 0 || (r = madt = build_madt(&t, c->ncpus)) < 0)
+	    (r = fadt = build_fadt(&t, facs, dsdt)) < 0 ||
+	    (r = madt = build_madt(&t, c->ncpus)) < 0)
 		return r;
 	tabs[0] = fadt, tabs[1] = madt;
 	if ((r = rsdt = build_sdt(&t, "RSDT", 4, tabs, 2)) < 0 ||

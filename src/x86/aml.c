@@ -16,10 +16,7 @@ void aml_init(struct aml *a, uint8_t *buf, size_t cap)
 	a->err = 0;
 }
 
-int aml_error(const struct aml *a)
-{
-	return a->err;
-}
+int aml_error(const struct aml *a) { return a->err; }
 
 static void fail(struct aml *a, int err)
 {
@@ -56,10 +53,7 @@ void aml_bytes(struct aml *a, const void *p, size_t n)
 	a->len += n;
 }
 
-void aml_byte(struct aml *a, uint8_t b)
-{
-	aml_bytes(a, &b, 1);
-}
+void aml_byte(struct aml *a, uint8_t b) { aml_bytes(a, &b, 1); }
 
 /* Append v little-endian in n bytes. */
 static void le(struct aml *a, uint64_t v, int n)
@@ -90,10 +84,7 @@ void aml_integer(struct aml *a, uint64_t v)
 		aml_byte(a, AML_QWORD_PREFIX), le(a, v, 8);
 }
 
-static int lead_char(char c)
-{
-	return (c >= 'A' && c <= 'Z') || c == '_';
-}
+static int lead_char(char c) { return (c >= 'A' && c <= 'Z') || c == '_'; }
 
 /* Parse one NameSeg at *p into seg (padded with '_'); advance *p. */
 static int name_seg(const char **p, uint8_t seg[4])
@@ -340,10 +331,7 @@ void aml_method_return_int(struct aml *a, const char *name, uint64_t v)
 	aml_end(a, m);
 }
 
-size_t aml_rt_begin(struct aml *a)
-{
-	return aml_buffer_begin(a);
-}
+size_t aml_rt_begin(struct aml *a) { return aml_buffer_begin(a); }
 
 void aml_rt_end(struct aml *a, size_t mark)
 {
@@ -390,10 +378,10 @@ static void addr_space(struct aml *a, uint8_t tag, int width, uint8_t type, uint
 	aml_byte(a, type);
 	aml_byte(a, 0x0c); /* ResourceProducer, PosDecode, MinFixed, MaxFixed */
 	aml_byte(a, tflags);
-	le(a, 0, width);	       /* granularity */
+	le(a, 0, width); /* granularity */
 	le(a, min, width);
 	le(a, max, width);
-	le(a, 0, width);	       /* translation offset */
+	le(a, 0, width);	     /* translation offset */
 	le(a, max - min + 1, width); /* length */
 }
 
