@@ -87,8 +87,8 @@ struct block_ops {
 	int (*read)(struct block_dev *bd, void *buf, size_t len, uint64_t off);
 	int (*write)(struct block_dev *bd, const void *buf, size_t len, uint64_t off);
 	int (*flush)(struct block_dev *bd);
-	/* Drop data in [off, off+len); later reads of it return zeros (or the parent's data for
-	 * sectors never written in a child). Drivers may do nothing for partial blocks. */
+	/* A hint that [off, off+len) is no longer needed (virtio-blk DISCARD): afterwards reads of
+	 * the range return either the old data or zeros. raw punches a hole; vhd ignores it. */
 	int (*discard)(struct block_dev *bd, uint64_t off, uint64_t len);
 	void (*info)(struct block_dev *bd, struct block_info *out);
 	void (*close)(struct block_dev *bd);

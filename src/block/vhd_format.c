@@ -234,9 +234,9 @@ void vhd_dyn_header_build(struct vhd_dyn_header *h, uint8_t b[VHD_DYN_HEADER_SIZ
 	vhd_put_be32(b + 36, h->checksum);
 }
 
-static int cmp_u32(const void *a, const void *b)
+static int cmp_u64(const void *a, const void *b)
 {
-	uint32_t x = *(const uint32_t *)a, y = *(const uint32_t *)b;
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
 
 	return x < y ? -1 : x > y;
 }
@@ -245,7 +245,8 @@ int vhd_bat_parse(const uint8_t *raw, uint32_t n, uint32_t block_size, uint64_t 
 		  uint64_t file_size, uint32_t *bat, struct err *e)
 {
 	uint64_t span = vhd_bitmap_size(block_size) + (uint64_t)block_size;
-	uint32_t *sorted, used = 0;
+	uint64_t *sorted; /* sector << 32 | entry index */
+	uint32_t used = 0;
 	int ret = 0;
 
 	for (uint32_t i = 0; i < n; i++) {
@@ -271,16 +272,16 @@ int vhd_bat_parse(const uint8_t *raw, uint32_t n, uint32_t block_size, uint64_t 
 	used = 0;
 	for (uint32_t i = 0; i < n; i++)
 		if (bat[i] != VHD_BAT_UNUSED)
-			sorted[used++] = bat[i];
-	qsort(sorted, used, sizeof(*sorted), cmp_u32);
+			sorted[used++] = (uint64_t)bat[i] << 32 | i;
+	qsort(sorted, used, sizeof(*sorted), cmp_u64);
 	for (uint32_t i = 1; i < used; i++) {
-		if ((uint64_t)(sorted[i] - sorted[i - 1]) * VHD_SECTOR < span) {
-			uint32_t a = 0;
+		uint32_t s0 = (uint32_t)(sorted[i - 1] >> 32), s1 = (uint32_t)(sorted[i] >> 32);
+		uint32_t i0 = (uint32_t)sorted[i - 1], i1 = (uint32_t)sorted[i];
 
-			while (bat[a] != sorted[i])
-				a++;
-			ret = errf(e, -EINVAL, "BAT entry %" PRIu32 " overlaps another block (sector %"
-				   PRIu32 ")", a, sorted[i]);
+		if ((uint64_t)(s1 - s0) * VHD_SECTOR < span) {
+			ret = errf(e, -EINVAL, "BAT entry %" PRIu32 " overlaps the block of entry %" PRIu32
+				   " (sector %" PRIu32 ")", i0 > i1 ? i0 : i1, i0 > i1 ? i1 : i0,
+				   i0 > i1 ? s0 : s1);
 			break;
 		}
 	}

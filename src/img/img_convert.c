@@ -19,6 +19,30 @@ static bool all_zero(const uint8_t *p, size_t n)
 	return n == 0 || (p[0] == 0 && !memcmp(p, p + 1, n - 1));
 }
 
+/* Write the parts of buf (64 KiB granules) that are not all zero: sparse output. */
+static int write_nonzero(struct block_dev *dst, const uint8_t *buf, size_t n, uint64_t off)
+{
+	const size_t g = 64u << 10;
+
+	for (size_t i = 0; i < n;) {
+		size_t start, len;
+
+		while (i < n && all_zero(buf + i, n - i < g ? n - i : g))
+			i += g;
+		if (i >= n)
+			break;
+		start = i;
+		while (i < n && !all_zero(buf + i, n - i < g ? n - i : g))
+			i += g;
+		len = (i < n ? i : n) - start;
+		int ret = block_write(dst, buf + start, len, off + start);
+
+		if (ret)
+			return ret;
+	}
+	return 0;
+}
+
 static int open_or_say(const char *cmd, const char *path, const char *fmt, unsigned flags,
 		       const struct block_io *io, struct block_dev **bd)
 {
@@ -79,8 +103,8 @@ int img_convert_main(int argc, char **argv)
 		size_t n = size - off < CHUNK ? (size_t)(size - off) : CHUNK;
 
 		ret = block_read(src, buf, n, off);
-		if (!ret && !all_zero(buf, n))
-			ret = block_write(dst, buf, n, off);
+		if (!ret)
+			ret = write_nonzero(dst, buf, n, off);
 	}
 	if (!buf)
 		ret = -ENOMEM;

@@ -248,7 +248,7 @@ static void test_bat(void **state)
 	assert_string_equal(e.msg, "BAT entry 1 points into metadata (offset 2048)");
 	vhd_put_be32(raw + 12, 5); /* block 3 overlaps block 1 */
 	assert_int_equal(vhd_bat_parse(raw, 4, 2 << 20, 2048, 2048 + 2 * span, bat, &e), -EINVAL);
-	assert_string_equal(e.msg, "BAT entry 3 overlaps another block (sector 5)");
+	assert_string_equal(e.msg, "BAT entry 3 overlaps the block of entry 1 (sector 5)");
 	vhd_put_be32(raw + 12, 0xFFFFFFF0u); /* far past the end: no overflow */
 	assert_int_equal(vhd_bat_parse(raw, 4, 2 << 20, 2048, 2048 + 2 * span, bat, &e), -EINVAL);
 }
