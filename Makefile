@@ -53,7 +53,7 @@ fuzzers: $(FUZZ_BINS)
 san:
 	$(MAKE) O=$(O)/san CFLAGS="-O1 -g $(SAN_FLAGS)" LDFLAGS="$(SAN_FLAGS)" all unit
 
-test: setup all unit
+test: setup all san guests bench-tools
 	@tests/run
 
 demo: setup all
