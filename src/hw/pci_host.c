@@ -4,10 +4,11 @@
  *          7:2 register. Narrower accesses to 0xcf8-0xcfb never touch it.
  *   0xcf9  byte: reset control register; writing bit 2 (RST_CPU) set reboots the VM.
  *   0xcfc-0xcff  CONFIG_DATA: 1, 2 or 4 bytes at register + (port - 0xcfc).
- * Only bus 0, function 0 exists. Slot 0 is the host bridge (1b36:0008, class 060000, header
- * type 0, no BARs; only the command register and latency timer are writable); other slots
- * answer all ones unless a device was registered with pci_register_device. Unaligned or odd
- * data accesses are split into byte accesses, so device cfg ops only ever see aligned 1/2/4. */
+ * Only bus 0, function 0 exists, with no extended space (CONFIG_ADDRESS bits 27:24 set: all
+ * ones). Slot 0 is the host bridge (1b36:0008, class 060000, header type 0, no BARs; only the
+ * command register and latency timer are writable); other slots answer all ones unless a
+ * device was registered with pci_register_device. Unaligned or odd data accesses are split
+ * into byte accesses, so device cfg ops only ever see aligned 1, 2 or 4 bytes. */
 #include <errno.h>
 #include <linux/pci_regs.h>
 #include <pthread.h>
@@ -90,7 +91,8 @@ static void pci_cfg_access(struct pci_host *h, uint32_t addr, unsigned reg, uint
 	struct pci_slot s = {0};
 	unsigned i;
 
-	if (!(addr & 0x80000000u) || bus || fn) {
+	/* bits 27:24 (AMD extended register number) address beyond the 256 bytes we have */
+	if (!(addr & 0x80000000u) || bus || fn || (addr & 0x0f000000u)) {
 		if (!wr)
 			put_le(data, ones(len), len);
 		return;

@@ -149,6 +149,8 @@ static void test_empty_and_disabled(void **st)
 	assert_int_equal(in(vm, 0xcfc, 4), 0xffffffff);
 	out(vm, 0xcf8, 0x80010000, 4); /* bus 1 */
 	assert_int_equal(in(vm, 0xcfc, 4), 0xffffffff);
+	out(vm, 0xcf8, 0x81000000, 4); /* extended register 0x100 */
+	assert_int_equal(in(vm, 0xcfc, 4), 0xffffffff);
 	out(vm, 0xcf8, 0x80000100, 4); /* function 1 */
 	assert_int_equal(in(vm, 0xcfc, 2), 0xffff);
 }
