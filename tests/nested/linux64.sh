@@ -20,7 +20,7 @@ l2_initramfs || { notok "linux64" "tools/mkinitramfs failed"; exit 0; }
 probe='echo tv-nproc=$(nproc); echo tv-cpus=$(grep -c ^processor /proc/cpuinfo);
 echo tv-memtotal=$(sed -n "s/^MemTotal: *\([0-9]*\) kB/\1/p" /proc/meminfo);
 echo tv-date=$(date +%s);
-dmesg | grep -E "ACPI (Error|Warning|BIOS Error|BIOS Warning)|BUG|WARNING|Call Trace|ACPI Exception" |
+dmesg | grep -E "ACPI (Error|Warning|BIOS Error|BIOS Warning|Exception)|BUG:|WARNING:" |
  grep -v "xstate.c:606" | sed "s/^/tv-bad: /";
 dmesg | grep -E "ttyS0 at I/O 0x3f8.*16550A" | sed "s/^.*\] /tv-uart: /"'
 probe64=$(printf '%s' "$probe" | base64 -w0)
@@ -57,7 +57,7 @@ check_guest() { # check_guest NAME CPUS MEM_MIB
 	if ! l2_seen '^tv-bad: '; then ok "$name: dmesg has no ACPI errors, BUGs or WARNINGs"; else
 		notok "$name: dmesg has no ACPI errors, BUGs or WARNINGs" "$(grep -m3 'tv-bad: ' "$L2_CONSOLE" | cut -d' ' -f3- | tr '\n' '|')"
 	fi
-	l2_seen '^tv-uart: ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A' &&
+	l2_seen '^tv-uart: .*ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A' &&
 		ok "$name: the UART is a 16550A on IRQ 4" || notok "$name: the UART is a 16550A on IRQ 4" "$(kv tv-uart)"
 }
 
