@@ -1,0 +1,110 @@
+#!/usr/bin/env python3
+"""bench/monitor-bench.py: thinvisor against QEMU's microvm machine, same kernel, initrd, memory
+and vCPUs, interleaved, in the same machine (run it where /dev/kvm boots Linux: inside the nested
+machine here, through bench/run-monitor-bench.sh).
+
+Measures, per repetition and monitor:
+  boot    seconds from the monitor's start to the guest init's first line
+          ("thinvisor-guest: init started") on the serial console;
+  rss     the monitor's RSS minus the guest RAM it touched, in MiB, sampled while the guest idles
+          in userspace. Guest RAM touched = Rss of the mapping that backs guest memory (the
+          memfd for thinvisor, the RAM block for QEMU: the one mapping of exactly --memory bytes).
+Prints a markdown table of medians and ratios (thinvisor / QEMU)."""
+import argparse
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+
+def guest_ram_rss_kb(pid, mem_bytes):
+    """Rss of the guest-RAM mapping and total Rss of pid, in KiB."""
+    ram = 0
+    cur_size = None
+    with open(f"/proc/{pid}/smaps") as f:
+        for line in f:
+            parts = line.split()
+            if "-" in parts[0] and len(parts) >= 5 and ":" not in parts[0]:
+                lo, hi = (int(x, 16) for x in parts[0].split("-"))
+                cur_size = hi - lo
+            elif parts[0] == "Rss:" and cur_size == mem_bytes:
+                ram += int(parts[1])
+    with open(f"/proc/{pid}/status") as f:
+        total = next(int(l.split()[1]) for l in f if l.startswith("VmRSS:"))
+    return ram, total
+
+
+def run_once(cmd, console, mem_bytes, timeout):
+    """Start cmd, wait for init's first line, sample RSS, wait for the exit."""
+    with open(console, "wb") as out:
+        t0 = time.monotonic()
+        p = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+    boot = None
+    rss = None
+    while p.poll() is None and time.monotonic() - t0 < timeout:
+        with open(console, "rb") as f:
+            data = f.read()
+        if boot is None and b"thinvisor-guest: init started" in data:
+            boot = time.monotonic() - t0
+        if boot is not None and rss is None and b"tv-idle" in data:
+            ram, total = guest_ram_rss_kb(p.pid, mem_bytes)
+            rss = (total - ram) / 1024.0
+        time.sleep(0.02)
+    try:
+        p.wait(timeout=max(1, timeout - (time.monotonic() - t0)))
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        raise SystemExit(f"{cmd[0]}: timed out; console in {console}")
+    if boot is None or rss is None:
+        raise SystemExit(f"{cmd[0]}: no init line or no sample (exit {p.returncode}); see {console}")
+    return boot, rss
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--thinvisor", required=True)
+    ap.add_argument("--kernel", required=True)
+    ap.add_argument("--initrd", required=True)
+    ap.add_argument("--mem", type=int, default=256, help="MiB")
+    ap.add_argument("--cpus", type=int, default=1)
+    ap.add_argument("--reps", type=int, default=5)
+    ap.add_argument("--logs", default="/tmp")
+    ap.add_argument("--timeout", type=float, default=300)
+    a = ap.parse_args()
+    mem_bytes = a.mem << 20
+    # The guest prints tv-idle, then idles 3 s (the RSS sample), then powers off.
+    cmdline = 'console=ttyS0 panic=-1 quiet tvtest="echo tv-idle; sleep 3"'
+    monitors = {
+        "thinvisor": [a.thinvisor, "run", "--kernel", a.kernel, "--initrd", a.initrd,
+                      "--memory", f"{a.mem}M", "--cpus", str(a.cpus), "--console", "stdio",
+                      "--cmdline", cmdline],
+        "qemu-microvm": ["qemu-system-x86_64", "-M", "microvm", "-enable-kvm", "-cpu", "host",
+                         "-m", str(a.mem), "-smp", str(a.cpus), "-nodefaults", "-no-user-config",
+                         "-display", "none", "-no-reboot", "-serial", "stdio",
+                         "-kernel", a.kernel, "-initrd", a.initrd, "-append", cmdline],
+    }
+    res = {m: {"boot": [], "rss": []} for m in monitors}
+    for rep in range(a.reps):
+        for name, cmd in monitors.items():  # interleaved
+            boot, rss = run_once(cmd, os.path.join(a.logs, f"bench-{name}-{rep}.console"),
+                                 mem_bytes, a.timeout)
+            res[name]["boot"].append(boot)
+            res[name]["rss"].append(rss)
+            print(f"# rep {rep} {name}: boot-to-init {boot:.2f} s, overhead RSS {rss:.1f} MiB",
+                  file=sys.stderr, flush=True)
+    med = {m: {k: statistics.median(v) for k, v in r.items()} for m, r in res.items()}
+    t, q = med["thinvisor"], med["qemu-microvm"]
+    print(f"| measure ({a.reps} reps, median; {a.cpus} vCPU, {a.mem} MiB) | thinvisor | QEMU microvm | ratio | goal |")
+    print("|---|---|---|---|---|")
+    print(f"| boot to init's first line (s) | {t['boot']:.2f} | {q['boot']:.2f} | {t['boot'] / q['boot']:.2f} | <= 0.70 |")
+    print(f"| monitor RSS minus guest RAM touched (MiB) | {t['rss']:.1f} | {q['rss']:.1f} | {t['rss'] / q['rss']:.2f} | < 5 MiB and < 0.25 |")
+    print(f"\nall boot times: thinvisor {['%.2f' % x for x in res['thinvisor']['boot']]}, "
+          f"qemu {['%.2f' % x for x in res['qemu-microvm']['boot']]}")
+    print(f"all RSS overheads (MiB): thinvisor {['%.1f' % x for x in res['thinvisor']['rss']]}, "
+          f"qemu {['%.1f' % x for x in res['qemu-microvm']['rss']]}")
+
+
+if __name__ == "__main__":
+    main()

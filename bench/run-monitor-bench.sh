@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# bench/run-monitor-bench.sh [REPS]: boot time and monitor memory overhead, thinvisor against
+# QEMU's microvm machine (bench/monitor-bench.py), in the same machine: on this host when it
+# has vmx/svm and /dev/kvm, else inside the nested machine (tools/nested-run). Writes the table
+# to bench/results-monitor.md.
+set -eu
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+O=${O:-build}
+reps=${1:-5}
+make -s O="$O" all
+kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n1)
+tools/mkinitramfs "$O/bench/guest.cpio.gz" >/dev/null
+cmd=(python3 bench/monitor-bench.py --thinvisor "$O/thinvisor" --kernel "$kernel"
+	--initrd "$O/bench/guest.cpio.gz" --mem 256 --cpus 1 --reps "$reps" --logs "$O/bench")
+if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ]; then
+	where="this host's KVM"
+	"${cmd[@]}" >"$O/bench/monitor.md"
+else
+	where="the nested machine (QEMU TCG emulating AMD-V, 2 vCPUs, 4 GiB; tools/nested-run)"
+	tools/nested-run -b -- "${cmd[@]}" >"$O/bench/monitor.md"
+fi
+{
+	echo "Command: \`bench/run-monitor-bench.sh $reps\` ($(date -u +%F), in $where;"
+	echo "kernel $(basename "$kernel"), busybox initramfs from tools/mkinitramfs, 1 vCPU, 256 MiB)."
+	echo
+	cat "$O/bench/monitor.md"
+} >bench/results-monitor.md
+cat bench/results-monitor.md
