@@ -10,9 +10,11 @@
  * always empty), as Linux's 8250 THRE test expects, and cleared by reading IIR while it is the
  * source. Interrupt priority: line status (OE) > RX data > THRE > modem status. The IRQ line
  * (level = "IIR says pending") goes to vm_set_irq only when it changes; OUT2 does not gate it.
- * Outside loopback the modem lines read DCD, DSR and CTS asserted. Input typed on the console
- * arrives on the event-loop thread; bytes that do not fit the FIFO are dropped and set OE.
- * In loopback mode THR bytes go to the RX FIFO and console input is dropped.
+ * Outside loopback the modem lines read DCD, DSR and CTS asserted. Console input arrives on the
+ * event-loop thread in chunks (a paste, a pipe); bytes that do not fit the FIFO wait "on the
+ * wire" (4 KiB) and move into the FIFO as the guest drains it, as a paced line would deliver
+ * them. Only when the wire is full too are bytes dropped, setting OE. In loopback mode THR
+ * bytes go to the RX FIFO (overrunning it sets OE) and console input is dropped.
  * Multi-byte port accesses are split into byte accesses at successive ports, as ISA does. */
 #include <errno.h>
 #include <linux/serial_reg.h>
@@ -29,6 +31,7 @@
 
 #define UART_NPORTS 8
 #define UART_FIFO_LEN 16
+#define UART_WIRE_LEN 4096
 #define UART_IIR_FIFO_BITS 0xc0 /* IIR bits 6-7: FIFOs enabled (16550A) */
 #define UART_MSR_LINES (UART_MSR_DCD | UART_MSR_RI | UART_MSR_DSR | UART_MSR_CTS)
 
@@ -43,6 +46,8 @@ struct uart {
 	bool irq_warned;
 	uint8_t rx[UART_FIFO_LEN];
 	unsigned rx_head, rx_count;
+	uint8_t wire[UART_WIRE_LEN]; /* console input not yet in the FIFO */
+	unsigned wire_head, wire_count;
 };
 
 static unsigned uart_rx_cap(const struct uart *u) { return u->fifo_on ? UART_FIFO_LEN : 1; }
@@ -70,6 +75,28 @@ static uint8_t uart_rx_pop(struct uart *u)
 }
 
 static void uart_rx_clear(struct uart *u) { u->rx_head = u->rx_count = 0; }
+
+/* Move waiting console input into the FIFO while it has room (not in loopback). */
+static void uart_rx_refill(struct uart *u)
+{
+	if (u->mcr & UART_MCR_LOOP)
+		return;
+	while (u->wire_count && u->rx_count < uart_rx_cap(u)) {
+		uart_rx_push(u, u->wire[u->wire_head]);
+		u->wire_head = (u->wire_head + 1) % UART_WIRE_LEN;
+		u->wire_count--;
+	}
+}
+
+static void uart_wire_push(struct uart *u, uint8_t b)
+{
+	if (u->wire_count >= UART_WIRE_LEN) {
+		u->lsr_err |= UART_LSR_OE;
+		return;
+	}
+	u->wire[(u->wire_head + u->wire_count) % UART_WIRE_LEN] = b;
+	u->wire_count++;
+}
 
 /* Modem status inputs: wired to MCR outputs in loopback, else a connected line. */
 static void uart_update_msr(struct uart *u)
@@ -114,11 +141,13 @@ static uint8_t uart_iir(const struct uart *u)
 	return fifo | UART_IIR_NO_INT;
 }
 
-/* Called with the lock held, after every state change. */
+/* Called with the lock held, after every state change: refill the FIFO, drive the line. */
 static void uart_update_irq(struct uart *u)
 {
-	int level = !(uart_iir(u) & UART_IIR_NO_INT);
-	int ret;
+	int level, ret;
+
+	uart_rx_refill(u);
+	level = !(uart_iir(u) & UART_IIR_NO_INT);
 
 	if (level == u->irq_level)
 		return;
@@ -261,7 +290,7 @@ static void uart_input(void *opaque, const uint8_t *buf, size_t len)
 	pthread_mutex_lock(&u->lock);
 	if (!(u->mcr & UART_MCR_LOOP))
 		for (i = 0; i < len; i++)
-			uart_rx_push(u, buf[i]);
+			uart_wire_push(u, buf[i]);
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
 }

@@ -233,24 +233,43 @@ static void test_rx_fifo_overrun(void **st)
 
 	out8(vm, UART_FCR, UART_FCR_ENABLE_FIFO);
 	out8(vm, UART_IER, UART_IER_RDI | UART_IER_RLSI);
-	type("0123456789abcdefXYZ"); /* 19 bytes, 16 fit */
+	/* a paste longer than the FIFO: the rest waits and follows as the FIFO drains */
+	type("0123456789abcdefXYZ");
 	assert_int_equal(f.irq_level, 1);
-	assert_int_equal(in8(vm, UART_IIR), 0xc0 | UART_IIR_RLSI);
-	assert_int_equal(in8(vm, UART_LSR), UART_LSR_DR | UART_LSR_OE | 0x60);
-	assert_int_equal(in8(vm, UART_LSR), UART_LSR_DR | 0x60); /* OE cleared by reading */
 	assert_int_equal(in8(vm, UART_IIR), 0xc0 | UART_IIR_RDI);
-	for (i = 0; i < 16; i++)
-		assert_int_equal(in8(vm, UART_RX), "0123456789abcdef"[i]);
+	assert_int_equal(in8(vm, UART_LSR), UART_LSR_DR | 0x60);
+	for (i = 0; i < 19; i++)
+		assert_int_equal(in8(vm, UART_RX), "0123456789abcdefXYZ"[i]);
 	assert_int_equal(in8(vm, UART_LSR), 0x60);
 	assert_int_equal(in8(vm, UART_IIR), 0xc1);
 	assert_int_equal(f.irq_level, 0);
 
-	/* FIFO off: a one-byte holding register */
+	/* the FIFO plus 4 KiB waiting, then overrun: dropped, OE */
+	for (i = 0; i < (16 + 4096) / 16; i++)
+		type("0123456789abcdef");
+	type("XYZ");
+	assert_int_equal(in8(vm, UART_IIR), 0xc0 | UART_IIR_RLSI);
+	assert_int_equal(in8(vm, UART_LSR), UART_LSR_DR | UART_LSR_OE | 0x60);
+	assert_int_equal(in8(vm, UART_LSR), UART_LSR_DR | 0x60); /* OE cleared by reading */
+	assert_int_equal(in8(vm, UART_IIR), 0xc0 | UART_IIR_RDI);
+	for (i = 0; i < 16 + 4096; i++)
+		assert_int_equal(in8(vm, UART_RX), "0123456789abcdef"[i % 16]);
+	assert_int_equal(in8(vm, UART_LSR), 0x60);
+	assert_int_equal(f.irq_level, 0);
+
+	/* FIFO off: a one-byte holding register, loopback overruns it */
 	out8(vm, UART_FCR, 0);
 	type("ab");
-	assert_int_equal(in8(vm, UART_LSR), UART_LSR_DR | UART_LSR_OE | 0x60);
+	assert_int_equal(in8(vm, UART_LSR), UART_LSR_DR | 0x60);
 	assert_int_equal(in8(vm, UART_RX), 'a');
+	assert_int_equal(in8(vm, UART_RX), 'b');
 	assert_int_equal(in8(vm, UART_IIR), UART_IIR_NO_INT);
+	out8(vm, UART_MCR, UART_MCR_LOOP);
+	out8(vm, UART_TX, 'c');
+	out8(vm, UART_TX, 'd');
+	assert_int_equal(in8(vm, UART_LSR), UART_LSR_DR | UART_LSR_OE | 0x60);
+	assert_int_equal(in8(vm, UART_RX), 'c');
+	out8(vm, UART_MCR, 0);
 
 	/* FCR clear-receiver */
 	out8(vm, UART_FCR, UART_FCR_ENABLE_FIFO);
@@ -270,6 +289,7 @@ static void test_irq_changes_only(void **st)
 	type("a");
 	assert_int_equal(f.irq_calls, 1);
 	type("b");
+	assert_int_equal(f.irq_calls, 1);
 	in8(vm, UART_IIR);
 	in8(vm, UART_LSR);
 	assert_int_equal(f.irq_calls, 1);
