@@ -43,6 +43,7 @@ struct acpi_pm {
 	pthread_mutex_t lock;
 	uint16_t sts, en, cnt;
 	int sci_level;
+	bool sci_warned;
 	uint64_t t0_ns;
 };
 
@@ -73,10 +74,12 @@ static void pm_update_sci(struct acpi_pm *p)
 	if (level == p->sci_level)
 		return;
 	ret = vm_set_irq(p->vm, PLAT_SCI_IRQ, level);
-	if (ret)
-		log_warn("acpi_pm: cannot set the SCI: %d", ret);
-	else
+	if (ret == 0) {
 		p->sci_level = level;
+	} else if (!p->sci_warned) {
+		p->sci_warned = true; /* once: the guest can retry this as often as it likes */
+		log_warn("acpi_pm: cannot set the SCI: %d", ret);
+	}
 }
 
 static void pm_pio_read(void *opaque, uint64_t off, uint8_t *data, unsigned len)
