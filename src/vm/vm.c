@@ -154,6 +154,26 @@ free_sup:
 	return ret;
 }
 
+/* Block the stop signals in this thread and every thread it starts (before the terminal goes
+ * raw, so no signal can kill the process with the terminal left raw); the event loop reads
+ * SIGINT/SIGTERM/SIGHUP from a signalfd. SIGUSR1 only kicks vCPU threads. */
+static int block_signals(struct vm *vm, struct err *e)
+{
+	sigset_t set;
+
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	sigaddset(&set, SIGHUP);
+	sigaddset(&set, SIGUSR1);
+	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	sigdelset(&set, SIGUSR1);
+	vm->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
+	if (vm->sigfd < 0)
+		return errf(e, -errno, "signalfd: %s", strerror(errno));
+	return 0;
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 {
 	struct guest_files files = {0};
@@ -198,6 +218,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 		errf(e, ret, "cannot create the event loop: %s", strerror(-ret));
 		goto free_files;
 	}
+	ret = block_signals(vm, e);
+	if (ret)
+		goto free_files;
 	ret = console_open(vm, &vm->console);
 	if (ret) {
 		errf(e, ret, "cannot open console '%s': %s",
@@ -291,18 +314,9 @@ static void print_stats(struct vm *vm)
 
 int vm_run(struct vm *vm)
 {
-	sigset_t set;
 	int ret;
 
-	sigemptyset(&set);
-	sigaddset(&set, SIGINT);
-	sigaddset(&set, SIGTERM);
-	sigaddset(&set, SIGHUP);
-	sigaddset(&set, SIGUSR1);
-	pthread_sigmask(SIG_BLOCK, &set, NULL); /* threads inherit this mask */
-	sigdelset(&set, SIGUSR1);
-	vm->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
-	if (vm->sigfd < 0 || loop_add(vm->loop, vm->sigfd, EPOLLIN, on_signal, vm) < 0) {
+	if (loop_add(vm->loop, vm->sigfd, EPOLLIN, on_signal, vm) < 0) {
 		log_err("cannot watch signals: %s", strerror(errno));
 		return 5;
 	}
