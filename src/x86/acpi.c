@@ -260,7 +260,8 @@ static long build_fadt(struct tables *t, long facs, long dsdt)
 	gas_io(p + 116, PLAT_RESET_PORT, 8, 1);
 	p[128] = PLAT_RESET_VALUE;
 	p[131] = 3;				  /* FADT minor version: 6.3 */
-	put(p + 132, t->gpa + (uint64_t)facs, 8); /* X_FIRMWARE_CTRL */
+	/* X_FIRMWARE_CTRL stays 0: the FACS is below 4 GiB and FIRMWARE_CTRL points to it
+	 * (both set makes Linux list the FACS twice). */
 	put(p + 140, t->gpa + (uint64_t)dsdt, 8); /* X_DSDT */
 	gas_io(p + 148, PLAT_PM1A_EVT_PORT, 32, 2);
 	gas_io(p + 172, PLAT_PM1A_CNT_PORT, 16, 2);
