@@ -8,9 +8,10 @@ TOP=$(cd "$(dirname "$0")/.." && pwd)
 O=${O:-build}
 TV=${TV:-$TOP/$O/thinvisor}
 REPS=${1:-5}
-SIZE_MB=${SIZE_MB:-512}
+SIZE_MB=${SIZE_MB:-256}
 SEQ_COUNT=$((SIZE_MB * 4))	 # 1 MiB requests: the image four times over
-RND_COUNT=${RND_COUNT:-200000} # 4 KiB requests
+RND_COUNT=${RND_COUNT:-100000} # 4 KiB reads
+WR_COUNT=${WR_COUNT:-2000}	 # 4 KiB writes: QEMU's vpc driver manages ~1000/s here
 STRIDE=1052672			# 1028 KiB: a scattered pattern both tools can replay
 W=$(mktemp -d /var/tmp/tv-img-bench-XXXXXX)
 trap 'rm -rf "$W"' EXIT
@@ -31,7 +32,7 @@ declare -A ARGS=(
 	[seq-read]="-s 1M -c $SEQ_COUNT"
 	[seq-write]="-w -s 1M -c $SEQ_COUNT"
 	[rnd-read]="-s 4k -S $STRIDE -c $RND_COUNT"
-	[rnd-write]="-w -s 4k -S $STRIDE -c $RND_COUNT"
+	[rnd-write]="-w -s 4k -S $STRIDE -c $WR_COUNT"
 )
 WORKLOADS=(seq-read seq-write rnd-read rnd-write)
 IMAGES=(fixed dynamic child)
@@ -83,6 +84,7 @@ median() { tr ' ' '\n' <<<"$1" | grep . | sort -g | awk '{a[NR]=$1} END {print a
 rate() {
 	case $1 in
 	seq-*) awk -v s="$2" -v c="$SEQ_COUNT" 'BEGIN {printf "%.0f", c / s}' ;;
+	rnd-write) awk -v s="$2" -v c="$WR_COUNT" 'BEGIN {printf "%.0f", c / s}' ;;
 	*) awk -v s="$2" -v c="$RND_COUNT" 'BEGIN {printf "%.0f", c / s}' ;;
 	esac
 }
@@ -112,7 +114,7 @@ for wl in "${WORKLOADS[@]}"; do
 done
 echo
 echo "$REPS reps interleaved, medians; ${SIZE_MB} MiB images in the page cache ($(df -T "$W" | awk 'NR==2 {print $2}') under $W)."
-echo "Sequential: 1 MiB requests, $SEQ_COUNT of them; 4 KiB: $RND_COUNT requests at a $((STRIDE / 1024)) KiB stride"
+echo "Sequential: 1 MiB requests, $SEQ_COUNT of them; 4 KiB: $RND_COUNT reads / $WR_COUNT writes at a $((STRIDE / 1024)) KiB stride"
 echo "(qemu-img bench has no random mode; both tools replay the same scattered offsets)."
 echo "qemu-img bench runs with its defaults (queue depth 64, aio=threads, cache=writeback);"
 echo "thinvisor img bench is synchronous pread/pwrite, one request at a time."

@@ -109,7 +109,7 @@ int img_bench_main(int argc, char **argv)
 	if (ret) {
 		log_err("img bench: %s: at offset %" PRIu64 ": %s", argv[optind], off, strerror(-ret));
 	} else {
-		printf("Run completed in %.3f seconds.\n", dt);
+		printf("Run completed in %.6f seconds.\n", dt);
 		printf("%.1f MiB/s, %.0f IOPS\n", (double)count * (double)size / dt / 1048576.0,
 		       (double)count / dt);
 	}
