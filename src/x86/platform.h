@@ -31,6 +31,7 @@
 #define PLAT_COM1_IRQ 4
 #define PLAT_I8042_DATA 0x60
 #define PLAT_I8042_CMD 0x64
+#define PLAT_PORT92 0x92       /* fast A20 / reset (bit 0), handled by the i8042 device */
 #define PLAT_RTC_PORT 0x70      /* 0x70-0x71 */
 #define PLAT_RTC_IRQ 8
 #define PLAT_PCI_CONF_PORT 0xcf8 /* 0xcf8-0xcff, configuration mechanism #1 */
