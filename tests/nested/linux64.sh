@@ -51,9 +51,9 @@ check_guest() { # check_guest NAME CPUS MEM_MIB
 	gdate=$(kv tv-date)
 	tline=$(grep -m1 ' tv-date=' "$L2_CONSOLE" | cut -d' ' -f1)
 	want=$((t0 + ${tline%.*}))
-	if [ -n "$gdate" ] && [ $((gdate - want)) -le 3 ] && [ $((want - gdate)) -le 3 ]; then
-		ok "$name: guest clock within 3 s of the host's ($((gdate - want)) s)"
-	else notok "$name: guest clock within 3 s of the host's" "guest ${gdate:-none}, host ~$want"; fi
+	if [ -n "$gdate" ] && [ $((gdate - want)) -le 5 ] && [ $((want - gdate)) -le 5 ]; then
+		ok "$name: guest clock within 5 s of the host's ($((gdate - want)) s)"
+	else notok "$name: guest clock within 5 s of the host's" "guest ${gdate:-none}, host ~$want"; fi
 	if ! l2_seen '^tv-bad: '; then ok "$name: dmesg has no ACPI errors, BUGs or WARNINGs"; else
 		notok "$name: dmesg has no ACPI errors, BUGs or WARNINGs" "$(grep -m3 'tv-bad: ' "$L2_CONSOLE" | cut -d' ' -f3- | tr '\n' '|')"
 	fi
