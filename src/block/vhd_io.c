@@ -1,6 +1,7 @@
 /* vhd_io.c: the VHD data path: reads through the BAT and sector bitmaps (falling through to the
  * parent), writes, and crash-ordered block allocation.
  *
+ * New blocks go at the end of the file, data 4 KiB-aligned.
  * Allocation order (each step is a separate write; tests stop the process after each one via
  * block_io.step):
  *   1. the new block's bitmap and data, at the old footer's offset (overwriting that footer);
@@ -15,6 +16,8 @@
 #include <string.h>
 
 #include "block/vhd.h"
+
+#define VHD_DATA_ALIGN 4096u
 
 static uint64_t data_off(const struct vhd *v, uint32_t blk)
 {
@@ -125,7 +128,10 @@ static void step(struct block_dev *bd, int n)
 static int alloc_block(struct block_dev *bd, struct vhd *v, uint32_t blk, uint32_t in,
 		       const uint8_t *buf, size_t n)
 {
-	uint64_t boff = v->footer_off, foot = boff + v->bitmap_size + v->hdr.block_size;
+	/* The data starts on a 4 KiB boundary, so that a 4 KiB guest read is one host page (the
+	 * spec lets a BAT entry point anywhere; the gap before the bitmap is at most 3.5 KiB). */
+	uint64_t data = (v->footer_off + v->bitmap_size + VHD_DATA_ALIGN - 1) & ~(uint64_t)(VHD_DATA_ALIGN - 1);
+	uint64_t boff = data - v->bitmap_size, foot = data + v->hdr.block_size;
 	uint8_t footer[VHD_FOOTER_SIZE], ent[4], *bm = v->full;
 	int ret;
 
