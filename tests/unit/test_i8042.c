@@ -10,75 +10,19 @@
 #include <errno.h>
 #include <string.h>
 
-#include "vm/device.h"
-#include "vm/vm.h"
+#include "hw_fakes.h"
 #include "x86/platform.h"
-
-static struct {
-	int stops, why, status, irqs;
-	void *state;
-	void (*destroy)(void *);
-} f;
-
-int vm_set_irq(struct vm *vm, unsigned gsi, int level)
-{
-	f.irqs++;
-	return 0;
-}
-
-void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status)
-{
-	f.stops++;
-	f.why = why;
-	f.status = status;
-}
-
-int vm_add_device(struct vm *vm, const char *name, void *state, void (*destroy)(void *))
-{
-	f.state = state;
-	f.destroy = destroy;
-	return 0;
-}
-
-extern const struct device_desc __start_tv_devices[], __stop_tv_devices[];
 
 static int setup(void **st)
 {
-	static struct vm vm;
-	const struct device_desc *d;
-
-	memset(&vm, 0, sizeof(vm));
-	memset(&f, 0, sizeof(f));
-	for (d = __start_tv_devices; d < __stop_tv_devices; d++)
-		if (!strcmp(d->name, "i8042"))
-			break;
-	assert_true(d < __stop_tv_devices);
-	assert_int_equal(d->init(&vm), 0);
-	*st = &vm;
+	*st = hw_vm();
+	hw_init(*st, "i8042");
 	return 0;
 }
 
-static int teardown(void **st)
-{
-	struct vm *vm = *st;
+static uint8_t in8(struct vm *vm, unsigned port) { return (uint8_t)hw_in(vm, port, 1); }
 
-	f.destroy(f.state);
-	bus_destroy(&vm->pio);
-	return 0;
-}
-
-static uint8_t in8(struct vm *vm, unsigned port)
-{
-	uint8_t v = 0;
-
-	assert_int_equal(bus_access(&vm->pio, port, &v, 1, false), 0);
-	return v;
-}
-
-static void out8(struct vm *vm, unsigned port, uint8_t v)
-{
-	assert_int_equal(bus_access(&vm->pio, port, &v, 1, true), 0);
-}
+static void out8(struct vm *vm, unsigned port, uint8_t v) { hw_out(vm, port, v, 1); }
 
 #define STS PLAT_I8042_CMD
 #define DATA PLAT_I8042_DATA
@@ -125,8 +69,8 @@ static void test_selftest_and_ctr(void **st)
 	out8(vm, STS, 0xd4);
 	out8(vm, DATA, 0xf2);
 	assert_false(in8(vm, STS) & 0x01);
-	assert_int_equal(f.stops, 0);
-	assert_int_equal(f.irqs, 0);
+	assert_int_equal(fake.stops, 0);
+	assert_int_equal(fake.irq_calls, 0);
 }
 
 static void test_reset_fe(void **st)
@@ -134,11 +78,11 @@ static void test_reset_fe(void **st)
 	struct vm *vm = *st;
 
 	out8(vm, STS, 0xff); /* pulses nothing */
-	assert_int_equal(f.stops, 0);
+	assert_int_equal(fake.stops, 0);
 	out8(vm, STS, 0xfe);
-	assert_int_equal(f.stops, 1);
-	assert_int_equal(f.why, VM_STOP_REBOOT);
-	assert_int_equal(f.status, 0);
+	assert_int_equal(fake.stops, 1);
+	assert_int_equal(fake.why, VM_STOP_REBOOT);
+	assert_int_equal(fake.status, 0);
 }
 
 static void test_reset_output_port(void **st)
@@ -148,13 +92,13 @@ static void test_reset_output_port(void **st)
 	assert_int_equal(command(vm, 0xd0) & 0x03, 0x03);
 	out8(vm, STS, 0xd1);
 	out8(vm, DATA, 0x03); /* A20 on, reset line high: nothing */
-	assert_int_equal(f.stops, 0);
+	assert_int_equal(fake.stops, 0);
 	out8(vm, STS, 0xdd);
 	assert_int_equal(command(vm, 0xd0), 0x01);
 	out8(vm, STS, 0xd1);
 	out8(vm, DATA, 0x02);
-	assert_int_equal(f.stops, 1);
-	assert_int_equal(f.why, VM_STOP_REBOOT);
+	assert_int_equal(fake.stops, 1);
+	assert_int_equal(fake.why, VM_STOP_REBOOT);
 }
 
 static void test_port92(void **st)
@@ -164,10 +108,10 @@ static void test_port92(void **st)
 	assert_int_equal(in8(vm, 0x92), 0x02);
 	out8(vm, 0x92, 0x00);
 	assert_int_equal(in8(vm, 0x92), 0x00);
-	assert_int_equal(f.stops, 0);
+	assert_int_equal(fake.stops, 0);
 	out8(vm, 0x92, 0x03);
-	assert_int_equal(f.stops, 1);
-	assert_int_equal(f.why, VM_STOP_REBOOT);
+	assert_int_equal(fake.stops, 1);
+	assert_int_equal(fake.why, VM_STOP_REBOOT);
 }
 
 static void test_every_command(void **st)
@@ -181,7 +125,7 @@ static void test_every_command(void **st)
 		out8(vm, DATA, 0x01); /* keeps bit 0 set for 0xd1 */
 		in8(vm, DATA);
 	}
-	assert_int_equal(f.stops, 0);
+	assert_int_equal(fake.stops, 0);
 	assert_int_equal(bus_access(&vm->pio, DATA, b, 4, false), 0);
 	assert_int_equal(bus_access(&vm->pio, STS, b, 2, true), 0);
 	assert_int_equal(bus_access(&vm->pio, 0x61, b, 1, false), -ENOENT); /* the PIT's */
@@ -190,11 +134,11 @@ static void test_every_command(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_selftest_and_ctr, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_reset_fe, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_reset_output_port, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_port92, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_every_command, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_selftest_and_ctr, setup, hw_teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_fe, setup, hw_teardown),
+	    cmocka_unit_test_setup_teardown(test_reset_output_port, setup, hw_teardown),
+	    cmocka_unit_test_setup_teardown(test_port92, setup, hw_teardown),
+	    cmocka_unit_test_setup_teardown(test_every_command, setup, hw_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -12,71 +12,26 @@
 #include <string.h>
 #include <time.h>
 
-#include "vm/device.h"
-#include "vm/vm.h"
+#include "hw_fakes.h"
 #include "x86/platform.h"
-
-static struct {
-	void *state;
-	void (*destroy)(void *);
-	int irqs;
-} f;
-
-int vm_set_irq(struct vm *vm, unsigned gsi, int level)
-{
-	f.irqs++;
-	return 0;
-}
-
-void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status) {}
-
-int vm_add_device(struct vm *vm, const char *name, void *state, void (*destroy)(void *))
-{
-	f.state = state;
-	f.destroy = destroy;
-	return 0;
-}
-
-extern const struct device_desc __start_tv_devices[], __stop_tv_devices[];
 
 static int setup(void **st)
 {
-	static struct vm vm;
-	const struct device_desc *d;
-
-	memset(&vm, 0, sizeof(vm));
-	memset(&f, 0, sizeof(f));
-	for (d = __start_tv_devices; d < __stop_tv_devices; d++)
-		if (!strcmp(d->name, "rtc"))
-			break;
-	assert_true(d < __stop_tv_devices);
-	assert_int_equal(d->init(&vm), 0);
-	*st = &vm;
-	return 0;
-}
-
-static int teardown(void **st)
-{
-	struct vm *vm = *st;
-
-	f.destroy(f.state);
-	bus_destroy(&vm->pio);
+	*st = hw_vm();
+	hw_init(*st, "rtc");
 	return 0;
 }
 
 static uint8_t cmos_read(struct vm *vm, uint8_t idx)
 {
-	uint8_t v = idx;
-
-	assert_int_equal(bus_access(&vm->pio, PLAT_RTC_PORT, &v, 1, true), 0);
-	assert_int_equal(bus_access(&vm->pio, PLAT_RTC_PORT + 1, &v, 1, false), 0);
-	return v;
+	hw_out(vm, PLAT_RTC_PORT, idx, 1);
+	return (uint8_t)hw_in(vm, PLAT_RTC_PORT + 1, 1);
 }
 
 static void cmos_write(struct vm *vm, uint8_t idx, uint8_t v)
 {
-	assert_int_equal(bus_access(&vm->pio, PLAT_RTC_PORT, &idx, 1, true), 0);
-	assert_int_equal(bus_access(&vm->pio, PLAT_RTC_PORT + 1, &v, 1, true), 0);
+	hw_out(vm, PLAT_RTC_PORT, idx, 1);
+	hw_out(vm, PLAT_RTC_PORT + 1, v, 1);
 }
 
 static int bcd(uint8_t b) { return (b >> 4) * 10 + (b & 15); }
@@ -194,7 +149,7 @@ static void test_ram_and_status(void **st)
 	assert_int_equal(cmos_read(vm, 0x0b), 0x72);
 	cmos_read(vm, 0x0c);
 	assert_int_equal(cmos_read(vm, 0x0c), 0); /* no update since the last read */
-	assert_int_equal(f.irqs, 0);
+	assert_int_equal(fake.irq_calls, 0);
 	/* odd accesses */
 	assert_int_equal(bus_access(&vm->pio, PLAT_RTC_PORT, b, 2, false), 0);
 	assert_int_equal(b[0], 0xff);
@@ -227,11 +182,11 @@ static void test_hostile_values(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_defaults_and_host_time, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_binary_mode, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_write_offset, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_ram_and_status, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_hostile_values, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_defaults_and_host_time, setup, hw_teardown),
+	    cmocka_unit_test_setup_teardown(test_binary_mode, setup, hw_teardown),
+	    cmocka_unit_test_setup_teardown(test_write_offset, setup, hw_teardown),
+	    cmocka_unit_test_setup_teardown(test_ram_and_status, setup, hw_teardown),
+	    cmocka_unit_test_setup_teardown(test_hostile_values, setup, hw_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

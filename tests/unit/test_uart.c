@@ -1,5 +1,5 @@
 /* test_uart.c: the 16550A model driven through the port bus, with link-time fakes for the VM
- * and console functions it calls. */
+ * and console functions it calls (hw_fakes). */
 /* cmocka.h needs these first, in this order */
 /* clang-format off */
 #include <stdarg.h>
@@ -11,98 +11,31 @@
 #include <linux/serial_reg.h>
 #include <string.h>
 
-#include "vm/console.h"
-#include "vm/device.h"
-#include "vm/vm.h"
+#include "hw_fakes.h"
 #include "x86/platform.h"
 
-/* ---- fakes ---- */
-static struct {
-	int irq_level, irq_calls;
-	uint8_t out[256];
-	size_t nout;
-	console_input_fn in_fn;
-	void *in_opaque;
-	void *state;
-	void (*destroy)(void *);
-} f;
-
-int vm_set_irq(struct vm *vm, unsigned gsi, int level)
-{
-	assert_int_equal(gsi, PLAT_COM1_IRQ);
-	f.irq_level = level;
-	f.irq_calls++;
-	return 0;
-}
-
-void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status) {}
-
-int vm_add_device(struct vm *vm, const char *name, void *state, void (*destroy)(void *))
-{
-	f.state = state;
-	f.destroy = destroy;
-	return 0;
-}
-
-void console_write(struct console *c, const uint8_t *buf, size_t len)
-{
-	assert_true(f.nout + len <= sizeof(f.out));
-	memcpy(f.out + f.nout, buf, len);
-	f.nout += len;
-}
-
-void console_set_input(struct console *c, console_input_fn fn, void *opaque)
-{
-	f.in_fn = fn;
-	f.in_opaque = opaque;
-}
-
 /* ---- helpers ---- */
-extern const struct device_desc __start_tv_devices[], __stop_tv_devices[];
-
 static int setup(void **st)
 {
-	static struct vm vm;
 	static int dummy_console;
-	const struct device_desc *d;
+	struct vm *vm = hw_vm();
 
-	memset(&vm, 0, sizeof(vm));
-	memset(&f, 0, sizeof(f));
-	vm.console = (struct console *)&dummy_console;
-	for (d = __start_tv_devices; d < __stop_tv_devices; d++)
-		if (!strcmp(d->name, "uart16550"))
-			break;
-	assert_true(d < __stop_tv_devices);
-	assert_int_equal(d->phase, DEV_PHASE_PLATFORM);
-	assert_int_equal(d->init(&vm), 0);
-	assert_non_null(f.in_fn);
-	*st = &vm;
-	return 0;
-}
-
-static int teardown(void **st)
-{
-	struct vm *vm = *st;
-
-	f.destroy(f.state);
-	bus_destroy(&vm->pio);
+	fake.want_gsi = PLAT_COM1_IRQ;
+	vm->console = (struct console *)&dummy_console;
+	assert_int_equal(hw_init(vm, "uart16550")->phase, DEV_PHASE_PLATFORM);
+	assert_non_null(fake.in_fn);
+	*st = vm;
 	return 0;
 }
 
 static uint8_t in8(struct vm *vm, unsigned reg)
 {
-	uint8_t v = 0;
-
-	assert_int_equal(bus_access(&vm->pio, PLAT_COM1_PORT + reg, &v, 1, false), 0);
-	return v;
+	return (uint8_t)hw_in(vm, PLAT_COM1_PORT + reg, 1);
 }
 
-static void out8(struct vm *vm, unsigned reg, uint8_t v)
-{
-	assert_int_equal(bus_access(&vm->pio, PLAT_COM1_PORT + reg, &v, 1, true), 0);
-}
+static void out8(struct vm *vm, unsigned reg, uint8_t v) { hw_out(vm, PLAT_COM1_PORT + reg, v, 1); }
 
-static void type(const char *s) { f.in_fn(f.in_opaque, (const uint8_t *)s, strlen(s)); }
+static void type(const char *s) { fake.in_fn(fake.in_opaque, (const uint8_t *)s, strlen(s)); }
 
 /* ---- tests ---- */
 
@@ -150,7 +83,7 @@ static void test_autoconfig(void **st)
 	/* scratch register */
 	out8(vm, UART_SCR, 0xa5);
 	assert_int_equal(in8(vm, UART_SCR), 0xa5);
-	assert_int_equal(f.irq_level, 0); /* IER 0x0f pulsed the line (THRE), as hardware does */
+	assert_int_equal(fake.irq_level, 0); /* IER 0x0f pulsed the line (THRE), as hardware does */
 }
 
 static void test_divisor_latch(void **st)
@@ -165,7 +98,7 @@ static void test_divisor_latch(void **st)
 	out8(vm, UART_LCR, UART_LCR_WLEN8);
 	assert_int_equal(in8(vm, UART_IER), 0);
 	out8(vm, UART_TX, 'x'); /* THR, not DLL */
-	assert_int_equal(f.nout, 1);
+	assert_int_equal(fake.nout, 1);
 	out8(vm, UART_LCR, UART_LCR_DLAB | UART_LCR_WLEN8);
 	assert_int_equal(in8(vm, UART_DLL), 0x01);
 }
@@ -183,7 +116,7 @@ static void test_loopback(void **st)
 	assert_int_equal(in8(vm, UART_MSR), UART_MSR_DSR | UART_MSR_TERI);
 	assert_int_equal(in8(vm, UART_MSR), UART_MSR_DSR); /* deltas cleared by the read */
 	out8(vm, UART_TX, 'L');
-	assert_int_equal(f.nout, 0);
+	assert_int_equal(fake.nout, 0);
 	assert_true(in8(vm, UART_LSR) & UART_LSR_DR);
 	assert_int_equal(in8(vm, UART_RX), 'L');
 	assert_false(in8(vm, UART_LSR) & UART_LSR_DR);
@@ -200,15 +133,15 @@ static void test_thre_interrupt(void **st)
 
 	assert_int_equal(in8(vm, UART_LSR) & (UART_LSR_THRE | UART_LSR_TEMT), 0x60);
 	out8(vm, UART_IER, UART_IER_THRI);
-	assert_int_equal(f.irq_level, 1);
+	assert_int_equal(fake.irq_level, 1);
 	assert_int_equal(in8(vm, UART_IIR) & 0x0f, UART_IIR_THRI);
-	assert_int_equal(f.irq_level, 0);
+	assert_int_equal(fake.irq_level, 0);
 	assert_int_equal(in8(vm, UART_IIR) & 0x0f, UART_IIR_NO_INT);
 	out8(vm, UART_IER, 0);
 	out8(vm, UART_IER, UART_IER_THRI);
 	assert_int_equal(in8(vm, UART_IIR) & 0x0f, UART_IIR_THRI);
 	out8(vm, UART_IER, 0);
-	assert_int_equal(f.irq_level, 0);
+	assert_int_equal(fake.irq_level, 0);
 
 	/* re-writing IER with THRI already set does not re-arm */
 	out8(vm, UART_IER, UART_IER_THRI);
@@ -219,11 +152,11 @@ static void test_thre_interrupt(void **st)
 	/* a THR write transmits at once and the THR is empty again */
 	out8(vm, UART_TX, 'h');
 	out8(vm, UART_TX, 'i');
-	assert_int_equal(f.nout, 2);
-	assert_memory_equal(f.out, "hi", 2);
-	assert_int_equal(f.irq_level, 1);
+	assert_int_equal(fake.nout, 2);
+	assert_memory_equal(fake.out, "hi", 2);
+	assert_int_equal(fake.irq_level, 1);
 	assert_int_equal(in8(vm, UART_IIR) & 0x0f, UART_IIR_THRI);
-	assert_int_equal(f.irq_level, 0);
+	assert_int_equal(fake.irq_level, 0);
 }
 
 static void test_rx_fifo_overrun(void **st)
@@ -235,14 +168,14 @@ static void test_rx_fifo_overrun(void **st)
 	out8(vm, UART_IER, UART_IER_RDI | UART_IER_RLSI);
 	/* a paste longer than the FIFO: the rest waits and follows as the FIFO drains */
 	type("0123456789abcdefXYZ");
-	assert_int_equal(f.irq_level, 1);
+	assert_int_equal(fake.irq_level, 1);
 	assert_int_equal(in8(vm, UART_IIR), 0xc0 | UART_IIR_RDI);
 	assert_int_equal(in8(vm, UART_LSR), UART_LSR_DR | 0x60);
 	for (i = 0; i < 19; i++)
 		assert_int_equal(in8(vm, UART_RX), "0123456789abcdefXYZ"[i]);
 	assert_int_equal(in8(vm, UART_LSR), 0x60);
 	assert_int_equal(in8(vm, UART_IIR), 0xc1);
-	assert_int_equal(f.irq_level, 0);
+	assert_int_equal(fake.irq_level, 0);
 
 	/* the FIFO plus 4 KiB waiting, then overrun: dropped, OE */
 	for (i = 0; i < (16 + 4096) / 16; i++)
@@ -255,7 +188,7 @@ static void test_rx_fifo_overrun(void **st)
 	for (i = 0; i < 16 + 4096; i++)
 		assert_int_equal(in8(vm, UART_RX), "0123456789abcdef"[i % 16]);
 	assert_int_equal(in8(vm, UART_LSR), 0x60);
-	assert_int_equal(f.irq_level, 0);
+	assert_int_equal(fake.irq_level, 0);
 
 	/* FIFO off: a one-byte holding register, loopback overruns it */
 	out8(vm, UART_FCR, 0);
@@ -285,28 +218,28 @@ static void test_irq_changes_only(void **st)
 
 	out8(vm, UART_FCR, UART_FCR_ENABLE_FIFO);
 	out8(vm, UART_IER, UART_IER_RDI);
-	assert_int_equal(f.irq_calls, 0);
+	assert_int_equal(fake.irq_calls, 0);
 	type("a");
-	assert_int_equal(f.irq_calls, 1);
+	assert_int_equal(fake.irq_calls, 1);
 	type("b");
-	assert_int_equal(f.irq_calls, 1);
+	assert_int_equal(fake.irq_calls, 1);
 	in8(vm, UART_IIR);
 	in8(vm, UART_LSR);
-	assert_int_equal(f.irq_calls, 1);
+	assert_int_equal(fake.irq_calls, 1);
 	in8(vm, UART_RX);
-	assert_int_equal(f.irq_calls, 1);
+	assert_int_equal(fake.irq_calls, 1);
 	in8(vm, UART_RX);
-	assert_int_equal(f.irq_calls, 2);
-	assert_int_equal(f.irq_level, 0);
+	assert_int_equal(fake.irq_calls, 2);
+	assert_int_equal(fake.irq_level, 0);
 
 	/* modem status interrupt, lowest priority */
 	out8(vm, UART_IER, UART_IER_MSI);
 	out8(vm, UART_MCR, UART_MCR_LOOP | UART_MCR_RTS);
-	assert_int_equal(f.irq_level, 1);
+	assert_int_equal(fake.irq_level, 1);
 	assert_int_equal(in8(vm, UART_IIR) & 0x0f, UART_IIR_MSI);
 	in8(vm, UART_MSR);
-	assert_int_equal(f.irq_level, 0);
-	assert_int_equal(f.irq_calls, 4);
+	assert_int_equal(fake.irq_level, 0);
+	assert_int_equal(fake.irq_calls, 4);
 }
 
 /* Odd sizes and offsets never crash; wide accesses are split into byte accesses. */
@@ -317,7 +250,7 @@ static void test_odd_accesses(void **st)
 
 	/* word write at THR: 'A' to THR, 'B' to IER */
 	assert_int_equal(bus_access(&vm->pio, PLAT_COM1_PORT, buf, 2, true), 0);
-	assert_int_equal(f.nout, 1);
+	assert_int_equal(fake.nout, 1);
 	assert_int_equal(in8(vm, UART_IER), 'B' & 0x0f);
 	out8(vm, UART_IER, 0);
 	/* dword read at the last port: cut to the range, rest all ones */
@@ -330,13 +263,13 @@ static void test_odd_accesses(void **st)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup_teardown(test_autoconfig, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_divisor_latch, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_loopback, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_thre_interrupt, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_rx_fifo_overrun, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_irq_changes_only, setup, teardown),
-	    cmocka_unit_test_setup_teardown(test_odd_accesses, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_autoconfig, setup, hw_teardown),
+	    cmocka_unit_test_setup_teardown(test_divisor_latch, setup, hw_teardown),
+	    cmocka_unit_test_setup_teardown(test_loopback, setup, hw_teardown),
+	    cmocka_unit_test_setup_teardown(test_thre_interrupt, setup, hw_teardown),
+	    cmocka_unit_test_setup_teardown(test_rx_fifo_overrun, setup, hw_teardown),
+	    cmocka_unit_test_setup_teardown(test_irq_changes_only, setup, hw_teardown),
+	    cmocka_unit_test_setup_teardown(test_odd_accesses, setup, hw_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
