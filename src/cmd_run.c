@@ -8,6 +8,7 @@
 
 #include "cmds.h"
 #include "util/log.h"
+#include "util/size.h"
 #include "vm/config.h"
 #include "vm/vm.h"
 #include "x86/platform.h"

@@ -10,6 +10,7 @@
 
 #include "img/img_util.h"
 #include "util/log.h"
+#include "util/size.h"
 
 static const struct {
 	const char *name;
@@ -88,32 +89,7 @@ int img_usage(const char *cmd, const char *msg)
 
 int img_parse_size(const char *s, uint64_t *out)
 {
-	char *end;
-	unsigned long long v;
-	int shift = 0;
-
-	if (!s || !*s || *s == '-')
-		return -EINVAL;
-	errno = 0;
-	v = strtoull(s, &end, 10);
-	if (errno || end == s)
-		return -EINVAL;
-	switch (*end) {
-	case 0: case 'b': case 'B': break;
-	case 'k': case 'K': shift = 10; break;
-	case 'M': case 'm': shift = 20; break;
-	case 'G': case 'g': shift = 30; break;
-	case 'T': case 't': shift = 40; break;
-	case 'P': case 'p': shift = 50; break;
-	case 'E': case 'e': shift = 60; break;
-	default: return -EINVAL;
-	}
-	if (*end && end[1] && !(end[1] == 'B' && !end[2]) && !(end[1] == 'i' && end[2] == 'B' && !end[3]))
-		return -EINVAL;
-	if (shift && v > (UINT64_MAX >> shift))
-		return -EINVAL;
-	*out = (uint64_t)v << shift;
-	return 0;
+	return parse_size_qemu(s, out) ? -EINVAL : 0;
 }
 
 static int on_off(const char *key, const char *val, bool *out, struct err *e)

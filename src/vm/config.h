@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "util/err.h"
+#include "util/size.h" /* parse_size, for mem_size */
 
 enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE };
 enum reboot_action { REBOOT_EXIT, REBOOT_RESTART };
@@ -26,8 +27,5 @@ struct vm_config {
 
 /* Defaults: 256 MiB, 1 vCPU, console on stdio, exit on reboot. */
 void vm_config_defaults(struct vm_config *c);
-
-/* Parse a size like "512M", "2G", "1048576" (bytes), "64K". Returns 0 or -EINVAL. */
-int parse_size(const char *s, uint64_t *out);
 
 #endif
