@@ -63,7 +63,7 @@ clean:
 	rm -rf $(O) guest/build
 
 .PHONY: all unit fuzzers san test demo clean
--include $(OBJS:.o=.d) $(UNIT_BINS:%=%.d)
+-include $(OBJS:.o=.d) $(wildcard $(O)/tests/unit/*.d)
 
 setup:
 	@tools/setup
