@@ -94,14 +94,18 @@ raw_cost() { # raw_cost IMAGE WORKLOAD
 for ((rep = 1; rep <= REPS; rep++)); do
 	for wl in "${WORKLOADS[@]}"; do
 		for img in "${IMAGES[@]}"; do
-			for tool in thinvisor qemu-img; do
+			tools=(thinvisor qemu-img)
+			((rep % 2)) || tools=(qemu-img thinvisor) # alternate who goes first
+			for tool in "${tools[@]}"; do
 				run $tool $img $wl
 			done
 		done
 	done
 	for wl in "${WORKLOADS[@]}"; do
-		for img in raw fixed dynamic; do
-			raw_cost $img $wl
+		# rotate the order every rep: what runs right after a sync differs from what follows
+		order=(raw fixed dynamic)
+		for k in 0 1 2; do
+			raw_cost ${order[$(((k + rep) % 3))]} $wl
 		done
 	done
 	echo "rep $rep/$REPS done" >&2
@@ -146,7 +150,7 @@ for wl in "${WORKLOADS[@]}"; do
 	echo "| $wl ($(unit $wl)) | $r | $fx | $dy | $(awk -v a=$fx -v b=$r 'BEGIN {printf "%.2f", a / b}') | $(awk -v a=$dy -v b=$r 'BEGIN {printf "%.2f", a / b}') | $(awk -v a=$cf -v b=$cr 'BEGIN {printf "%.2f", a / b}') | $(awk -v a=$cd -v b=$cr 'BEGIN {printf "%.2f", a / b}') |"
 done
 echo
-echo "$REPS reps interleaved, medians; ${SIZE_MB} MiB images in the page cache ($(df -T "$W" | awk 'NR==2 {print $2}') under $W)."
+echo "$REPS reps interleaved (order rotated per rep), medians; ${SIZE_MB} MiB images in the page cache ($(df -T "$W" | awk 'NR==2 {print $2}') under $W)."
 echo "Sequential: 1 MiB requests, $SEQ_COUNT of them; 4 KiB: $RND_COUNT reads / $WR_COUNT writes at a $((STRIDE / 1024)) KiB stride"
 echo "(qemu-img bench has no random mode; both tools replay the same scattered offsets)."
 echo "qemu-img bench runs with its defaults (queue depth 64, aio=threads, cache=writeback);"
