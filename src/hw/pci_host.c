@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "hw/pci.h"
+#include "util/bytes.h"
 #include "vm/device.h"
 #include "vm/vm.h"
 #include "x86/platform.h"
@@ -55,32 +56,14 @@ static const uint8_t hb_wmask[256] = {
 
 static uint32_t ones(unsigned len) { return len >= 4 ? 0xffffffffu : (1u << (8 * len)) - 1; }
 
-static void put_le(uint8_t *p, uint32_t v, unsigned len)
-{
-	unsigned i;
-
-	for (i = 0; i < len; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
-
-static uint32_t get_le(const uint8_t *p, unsigned len)
-{
-	uint32_t v = 0;
-	unsigned i;
-
-	for (i = 0; i < len; i++)
-		v |= (uint32_t)p[i] << (8 * i);
-	return v;
-}
-
 static void hb_init(uint8_t *c)
 {
-	put_le(c + PCI_VENDOR_ID, HB_VENDOR, 2);
-	put_le(c + PCI_DEVICE_ID, HB_DEVICE, 2);
-	put_le(c + PCI_CLASS_DEVICE, HB_CLASS, 2);
+	le_put(c + PCI_VENDOR_ID, HB_VENDOR, 2);
+	le_put(c + PCI_DEVICE_ID, HB_DEVICE, 2);
+	le_put(c + PCI_CLASS_DEVICE, HB_CLASS, 2);
 	c[PCI_HEADER_TYPE] = PCI_HEADER_TYPE_NORMAL;
-	put_le(c + PCI_SUBSYSTEM_VENDOR_ID, HB_SUBVENDOR, 2);
-	put_le(c + PCI_SUBSYSTEM_ID, HB_SUBSYSTEM, 2);
+	le_put(c + PCI_SUBSYSTEM_VENDOR_ID, HB_SUBVENDOR, 2);
+	le_put(c + PCI_SUBSYSTEM_ID, HB_SUBSYSTEM, 2);
 }
 
 /* One aligned configuration access of len 1, 2 or 4 at reg for the function in addr. */
@@ -94,7 +77,7 @@ static void pci_cfg_access(struct pci_host *h, uint32_t addr, unsigned reg, uint
 	/* bits 27:24 (AMD extended register number) address beyond the 256 bytes we have */
 	if (!(addr & 0x80000000u) || bus || fn || (addr & 0x0f000000u)) {
 		if (!wr)
-			put_le(data, ones(len), len);
+			le_put(data, ones(len), len);
 		return;
 	}
 	pthread_mutex_lock(&h->lock);
@@ -116,9 +99,9 @@ static void pci_cfg_access(struct pci_host *h, uint32_t addr, unsigned reg, uint
 	/* The device's ops run without our lock; they serialize their own state. */
 	if (wr) {
 		if (s.ops && s.ops->cfg_write)
-			s.ops->cfg_write(s.opaque, reg, len, get_le(data, len));
+			s.ops->cfg_write(s.opaque, reg, len, (uint32_t)le_get(data, len));
 	} else {
-		put_le(data, s.ops ? s.ops->cfg_read(s.opaque, reg, len) : ones(len), len);
+		le_put(data, s.ops ? s.ops->cfg_read(s.opaque, reg, len) : ones(len), len);
 	}
 }
 
@@ -168,9 +151,9 @@ static void pci_io(struct pci_host *h, uint64_t off, uint8_t *data, unsigned len
 	if (off == 0 && len == 4) {
 		pthread_mutex_lock(&h->lock);
 		if (wr)
-			h->addr = get_le(data, 4) & ~3u;
+			h->addr = (uint32_t)le_get(data, 4) & ~3u;
 		else
-			put_le(data, h->addr, 4);
+			le_put(data, h->addr, 4);
 		pthread_mutex_unlock(&h->lock);
 	} else if (off >= 4 && off < PCI_CONF_NPORTS && off + len <= PCI_CONF_NPORTS) {
 		pci_data(h, (unsigned)off - 4, data, len, wr);

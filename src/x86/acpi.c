@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <string.h>
 
+#include "util/bytes.h"
 #include "x86/aml.h"
 #include "x86/platform.h"
 
@@ -22,14 +23,6 @@ struct tables {
 	uint64_t gpa;
 	struct err *e;
 };
-
-static void put(uint8_t *p, uint64_t v, int n)
-{
-	int i;
-
-	for (i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * i));
-}
 
 static uint8_t sum(const uint8_t *p, size_t n)
 {
@@ -66,13 +59,13 @@ static uint32_t gpa32(const struct tables *t, long off)
 static void header(uint8_t *p, const char *sig, uint32_t len, uint8_t rev)
 {
 	memcpy(p, sig, 4);
-	put(p + 4, len, 4);
+	le_put(p + 4, len, 4);
 	p[8] = rev;
 	memcpy(p + 10, OEM_ID, 6);
 	memcpy(p + 16, OEM_TABLE_ID, 8);
-	put(p + 24, 1, 4);
+	le_put(p + 24, 1, 4);
 	memcpy(p + 28, CREATOR_ID, 4);
-	put(p + 32, 1, 4);
+	le_put(p + 32, 1, 4);
 }
 
 static void seal(uint8_t *p, size_t len, size_t csum_at)
@@ -88,7 +81,7 @@ static void gas_io(uint8_t *p, uint16_t port, uint8_t bits, uint8_t access)
 	p[1] = bits;
 	p[2] = 0;
 	p[3] = access; /* 1 byte, 2 word, 3 dword */
-	put(p + 4, port, 8);
+	le_put(p + 4, port, 8);
 }
 
 static long build_facs(struct tables *t)
@@ -100,7 +93,7 @@ static long build_facs(struct tables *t)
 		return off;
 	p = t->buf + off;
 	memcpy(p, "FACS", 4);
-	put(p + 4, FACS_LEN, 4);
+	le_put(p + 4, FACS_LEN, 4);
 	p[32] = 2; /* version; the FACS has no checksum */
 	return off;
 }
@@ -243,26 +236,26 @@ static long build_fadt(struct tables *t, long facs, long dsdt)
 		return off;
 	p = t->buf + off;
 	header(p, "FACP", FADT_LEN, 6);
-	put(p + 36, gpa32(t, facs), 4); /* FIRMWARE_CTRL */
-	put(p + 40, gpa32(t, dsdt), 4); /* DSDT */
-	put(p + 46, PLAT_SCI_IRQ, 2);
+	le_put(p + 36, gpa32(t, facs), 4); /* FIRMWARE_CTRL */
+	le_put(p + 40, gpa32(t, dsdt), 4); /* DSDT */
+	le_put(p + 46, PLAT_SCI_IRQ, 2);
 	/* SMI_CMD (48), ACPI_ENABLE/DISABLE stay 0: ACPI mode is always on. */
-	put(p + 56, PLAT_PM1A_EVT_PORT, 4);
-	put(p + 64, PLAT_PM1A_CNT_PORT, 4);
-	put(p + 76, PLAT_PM_TMR_PORT, 4);
+	le_put(p + 56, PLAT_PM1A_EVT_PORT, 4);
+	le_put(p + 64, PLAT_PM1A_CNT_PORT, 4);
+	le_put(p + 76, PLAT_PM_TMR_PORT, 4);
 	p[88] = 4;	      /* PM1_EVT_LEN */
 	p[89] = 2;	      /* PM1_CNT_LEN */
 	p[91] = 4;	      /* PM_TMR_LEN */
-	put(p + 96, 101, 2);  /* P_LVL2_LAT > 100: no C2 */
-	put(p + 98, 1001, 2); /* P_LVL3_LAT > 1000: no C3 */
-	put(p + 109, BOOT_LEGACY_DEVICES | BOOT_8042 | BOOT_NO_VGA, 2);
-	put(p + 112, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_RESET_REG_SUP, 4);
+	le_put(p + 96, 101, 2);  /* P_LVL2_LAT > 100: no C2 */
+	le_put(p + 98, 1001, 2); /* P_LVL3_LAT > 1000: no C3 */
+	le_put(p + 109, BOOT_LEGACY_DEVICES | BOOT_8042 | BOOT_NO_VGA, 2);
+	le_put(p + 112, FADT_WBINVD | FADT_PROC_C1 | FADT_SLP_BUTTON | FADT_RESET_REG_SUP, 4);
 	gas_io(p + 116, PLAT_RESET_PORT, 8, 1);
 	p[128] = PLAT_RESET_VALUE;
 	p[131] = 3;				  /* FADT minor version: 6.3 */
 	/* X_FIRMWARE_CTRL stays 0: the FACS is below 4 GiB and FIRMWARE_CTRL points to it
 	 * (both set makes Linux list the FACS twice). */
-	put(p + 140, t->gpa + (uint64_t)dsdt, 8); /* X_DSDT */
+	le_put(p + 140, t->gpa + (uint64_t)dsdt, 8); /* X_DSDT */
 	gas_io(p + 148, PLAT_PM1A_EVT_PORT, 32, 2);
 	gas_io(p + 172, PLAT_PM1A_CNT_PORT, 16, 2);
 	gas_io(p + 208, PLAT_PM_TMR_PORT, 32, 3);
@@ -290,29 +283,29 @@ static long build_madt(struct tables *t, unsigned ncpus)
 		return off;
 	p = t->buf + off;
 	header(p, "APIC", (uint32_t)len, 5);
-	put(p + 36, PLAT_LAPIC_ADDR, 4);
-	put(p + 40, MADT_PCAT_COMPAT, 4);
+	le_put(p + 36, PLAT_LAPIC_ADDR, 4);
+	le_put(p + 40, MADT_PCAT_COMPAT, 4);
 	q = p + 44;
 	for (i = 0; i < ncpus; i++, q += 8) {
 		q[0] = MADT_LAPIC, q[1] = 8;
 		q[2] = (uint8_t)i; /* ACPI processor UID */
 		q[3] = (uint8_t)i; /* APIC ID */
-		put(q + 4, 1, 4);  /* enabled */
+		le_put(q + 4, 1, 4);  /* enabled */
 	}
 	q[0] = MADT_IOAPIC, q[1] = 12, q[2] = ACPI_IOAPIC_ID;
-	put(q + 4, PLAT_IOAPIC_ADDR, 4);
-	put(q + 8, 0, 4); /* GSI base */
+	le_put(q + 4, PLAT_IOAPIC_ADDR, 4);
+	le_put(q + 8, 0, 4); /* GSI base */
 	q += 12;
 	q[0] = MADT_ISO, q[1] = 10, q[2] = 0 /* ISA */, q[3] = 0;
-	put(q + 4, 2, 4);
-	put(q + 8, MPS_EDGE_HIGH, 2);
+	le_put(q + 4, 2, 4);
+	le_put(q + 8, MPS_EDGE_HIGH, 2);
 	q += 10;
 	q[0] = MADT_ISO, q[1] = 10, q[2] = 0, q[3] = PLAT_SCI_IRQ;
-	put(q + 4, PLAT_SCI_IRQ, 4);
-	put(q + 8, MPS_LEVEL_HIGH, 2);
+	le_put(q + 4, PLAT_SCI_IRQ, 4);
+	le_put(q + 8, MPS_LEVEL_HIGH, 2);
 	q += 10;
 	q[0] = MADT_LAPIC_NMI, q[1] = 6, q[2] = 0xff /* all processors */;
-	put(q + 3, 0, 2); /* flags: conforming */
+	le_put(q + 3, 0, 2); /* flags: conforming */
 	q[5] = 1;	  /* LINT1 */
 	seal(p, len, 9);
 	return off;
@@ -329,7 +322,7 @@ static long build_sdt(struct tables *t, const char *sig, int width, const long *
 		return off;
 	header(t->buf + off, sig, (uint32_t)len, 1);
 	for (i = 0; i < n; i++)
-		put(t->buf + off + HDR_LEN + width * i, t->gpa + (uint64_t)tabs[i], width);
+		le_put(t->buf + off + HDR_LEN + width * i, t->gpa + (uint64_t)tabs[i], width);
 	seal(t->buf + off, len, 9);
 	return off;
 }
@@ -341,9 +334,9 @@ static void fill_rsdp(struct tables *t, long rsdt, long xsdt)
 	memcpy(p, "RSD PTR ", 8);
 	memcpy(p + 9, OEM_ID, 6);
 	p[15] = 2; /* revision: ACPI 2.0+, with XSDT */
-	put(p + 16, gpa32(t, rsdt), 4);
-	put(p + 20, RSDP_LEN, 4);
-	put(p + 24, t->gpa + (uint64_t)xsdt, 8);
+	le_put(p + 16, gpa32(t, rsdt), 4);
+	le_put(p + 20, RSDP_LEN, 4);
+	le_put(p + 24, t->gpa + (uint64_t)xsdt, 8);
 	seal(p, 20, 8);
 	seal(p, RSDP_LEN, 32);
 }

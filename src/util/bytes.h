@@ -1,0 +1,24 @@
+/* bytes.h: little-endian stores and loads of 1 to 8 bytes, for tables and registers. */
+#ifndef TV_BYTES_H
+#define TV_BYTES_H
+
+#include <stdint.h>
+
+/* Store the low n bytes (n <= 8) of v at p, least significant first. */
+static inline void le_put(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+/* Load n bytes (n <= 8) from p, least significant first. */
+static inline uint64_t le_get(const uint8_t *p, unsigned n)
+{
+	uint64_t v = 0;
+
+	for (unsigned i = n; i-- > 0;)
+		v = v << 8 | p[i];
+	return v;
+}
+
+#endif
