@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/nested/linux32.sh: Debian's 32-bit kernel (i386 linux-image-686, unpacked by
-# tools/fetch-kernel-686 into $O/k686 before the nested machine starts) under thinvisor through
+# tools/fetch-kernel-686 into $O/kernel-686 before the nested machine starts) under thinvisor through
 # the 32-bit boot protocol, with 2 vCPUs: every vCPU comes up, the memory is seen, and the kernel
 # starts init. In the emulated AMD-V machine (NESTED_RUN=1) a 32-bit guest's first user-mode
 # exception aborts the emulator (TEST-ENVIRONMENT.md), so there the initramfs holds only 64-bit
@@ -12,7 +12,7 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/nested/lib-l2.sh"
 secs=${L2_TIMEOUT:-400}
-k686=$TOP/$O/k686
+k686=$TOP/$O/kernel-686
 
 [ -c /dev/kvm ] || { notok "linux32" "no /dev/kvm here"; exit 0; }
 kernel=$(ls "$k686"/root/boot/vmlinuz-*-686 2>/dev/null | sort -V | tail -n1)

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/nested/userland32.sh: Debian's 32-bit kernel (i386 linux-image-686, from
-# tools/fetch-kernel-686 in $O/k686) under thinvisor with an i386 busybox initramfs, 2 vCPUs:
+# tools/fetch-kernel-686 in $O/kernel-686) under thinvisor with an i386 busybox initramfs, 2 vCPUs:
 # 32-bit userland runs (uname -m is i686, nproc 2) and poweroff exits 0.
 # TEST-ENVIRONMENT.md once recorded the emulated AMD-V aborting at the first exception from
 # 32-bit user mode; with this nested machine (tools/nested-run) it runs, so the test runs here
@@ -10,7 +10,7 @@ TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib.sh"
 . "$TOP/tests/nested/lib-l2.sh"
 secs=${L2_TIMEOUT:-400}
-k686=$TOP/$O/k686
+k686=$TOP/$O/kernel-686
 
 [ -c /dev/kvm ] || { notok "userland32" "no /dev/kvm here"; exit 0; }
 kernel=$(ls "$k686"/root/boot/vmlinuz-*-686 2>/dev/null | sort -V | tail -n1)
