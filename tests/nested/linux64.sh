@@ -72,8 +72,8 @@ for cfg in "1 256" "2 1024"; do
 done
 
 # 3.5 GiB: 3 GiB below the PCI hole, 512 MiB from 4 GiB (fits the nested machine's 4 GiB).
-boot linux64-3584m --cpus 4 --memory 3584M
-check_guest "linux64 cpus=4 mem=3584M" 4 3584
+boot linux64-3584m --cpus 2 --memory 3584M
+check_guest "linux64 cpus=2 mem=3584M" 2 3584
 l2_seen 'BIOS-e820: \[mem 0x0000000100000000-0x000000011fffffff\] usable' &&
 	ok "linux64 mem=3584M: RAM above 4 GiB in the e820 map" || notok "linux64 mem=3584M: RAM above 4 GiB in the e820 map"
 
