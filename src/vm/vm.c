@@ -347,13 +347,14 @@ void vm_destroy(struct vm *vm)
 {
 	if (vm->ncpus_created)
 		vm_request_stop(vm, VM_STOP_HOST_ERROR, 0);
+	/* Stop the loop first: its callbacks (signals, console input) may kick vCPUs. */
+	loop_destroy(vm->loop); /* joins the loop thread: no callback runs after this */
+	vm->loop = NULL;
 	for (unsigned i = 0; i < vm->ncpus_created; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	free(vm->vcpus);
 	vm->vcpus = NULL;
 	vm->ncpus_created = 0;
-	loop_destroy(vm->loop); /* joins the loop thread: no callback runs after this */
-	vm->loop = NULL;
 	if (vm->sigfd >= 0)
 		close(vm->sigfd);
 	vm->sigfd = -1;
