@@ -24,6 +24,7 @@ int vcpu_create(struct vm *vm, struct vcpu *v, unsigned id, const struct kvm_cpu
 	int ret;
 
 	memset(v, 0, sizeof(*v));
+	pthread_mutex_init(&v->kick_lock, NULL);
 	v->vm = vm;
 	v->id = id;
 	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)id);
@@ -112,6 +113,9 @@ static void handle_io(struct vcpu *v)
 	struct kvm_run *run = v->run;
 	uint8_t *data = (uint8_t *)run + run->io.data_offset;
 	bool out = run->io.direction == KVM_EXIT_IO_OUT;
+
+	if (v->vm->port_exits)
+		atomic_fetch_add_explicit(&v->vm->port_exits[run->io.port], 1, memory_order_relaxed);
 
 	for (uint32_t i = 0; i < run->io.count; i++, data += run->io.size)
 		if (bus_access(&v->vm->pio, run->io.port, data, run->io.size, out) == -ENOENT)
@@ -204,6 +208,11 @@ static void *vcpu_thread(void *arg)
 	sigemptyset(&set);
 	sigaddset(&set, SIG_KICK);
 	pthread_sigmask(SIG_UNBLOCK, &set, NULL);
+	/* From here on a kick signals this thread; one that came earlier left immediate_exit set. */
+	pthread_mutex_lock(&v->kick_lock);
+	v->self = pthread_self();
+	v->running = true;
+	pthread_mutex_unlock(&v->kick_lock);
 
 	while (!atomic_load(&v->vm->stopping)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
@@ -220,6 +229,9 @@ static void *vcpu_thread(void *arg)
 		if (!handle_exit(v))
 			break;
 	}
+	pthread_mutex_lock(&v->kick_lock);
+	v->running = false;
+	pthread_mutex_unlock(&v->kick_lock);
 	return NULL;
 }
 
@@ -245,22 +257,30 @@ int vcpu_start(struct vcpu *v)
 
 void vcpu_kick(struct vcpu *v)
 {
+	pthread_mutex_lock(&v->kick_lock);
 	if (v->run)
 		v->run->immediate_exit = 1;
-	if (v->started)
-		pthread_kill(v->thread, SIG_KICK);
+	if (v->running)
+		pthread_kill(v->self, SIG_KICK);
+	pthread_mutex_unlock(&v->kick_lock);
 }
 
-void vcpu_destroy(struct vcpu *v)
+void vcpu_join(struct vcpu *v)
 {
 	if (v->started) {
 		pthread_join(v->thread, NULL);
 		v->started = false;
 	}
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	vcpu_join(v);
 	if (v->run)
 		munmap(v->run, (size_t)v->vm->vcpu_mmap_size);
 	v->run = NULL;
 	if (v->fd >= 0)
 		close(v->fd);
 	v->fd = -1;
+	pthread_mutex_destroy(&v->kick_lock);
 }

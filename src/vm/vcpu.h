@@ -16,8 +16,11 @@ struct vcpu {
 	unsigned id;
 	int fd;
 	struct kvm_run *run;
-	pthread_t thread;
+	pthread_t thread;     /* valid while started (joined by vcpu_join) */
 	bool started;
+	pthread_mutex_t kick_lock;
+	pthread_t self;       /* the running vCPU thread, as it recorded itself */
+	bool running;         /* self is in its KVM_RUN loop (under kick_lock) */
 };
 
 /* Create vCPU id: fd, kvm_run mapping, CPUID, MSRs, FPU and LAPIC set up. The BSP (id 0)
@@ -29,8 +32,12 @@ int vcpu_create(struct vm *vm, struct vcpu *v, unsigned id, const struct kvm_cpu
 /* Start the vCPU thread. 0 or -errno. */
 int vcpu_start(struct vcpu *v);
 
-/* Kick the vCPU out of KVM_RUN (from any thread); it exits its loop if the VM is stopping. */
+/* Kick the vCPU out of KVM_RUN (from any thread, any time after vcpu_create): the next or
+ * current KVM_RUN returns at once, and the loop ends if the VM is stopping. */
 void vcpu_kick(struct vcpu *v);
+
+/* Wait for the vCPU thread to end (if it was started). */
+void vcpu_join(struct vcpu *v);
 
 /* Join the thread (if started), unmap, close. */
 void vcpu_destroy(struct vcpu *v);

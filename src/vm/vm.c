@@ -189,6 +189,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 	vm->mmio.name = "mmio";
 	pthread_mutex_init(&vm->stop_lock, NULL);
 
+	if (cfg->stats && !(vm->port_exits = calloc(65536, sizeof(*vm->port_exits)))) {
+		ret = errf(e, -ENOMEM, "out of memory");
+		goto free_files;
+	}
 	ret = read_guest_files(cfg, &files, e);
 	if (ret)
 		goto free_files;
@@ -310,6 +314,29 @@ static void print_stats(struct vm *vm)
 		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s=%llu",
 					 i ? " " : "", names[i], atomic_load(&vm->stats[i]));
 	log_info("exits: %s", line);
+	if (!vm->port_exits)
+		return;
+	/* the busiest ports, most exits first */
+	used = 0;
+	for (int n = 0; n < 8; n++) {
+		unsigned best = 0, hits = 0;
+
+		for (unsigned p = 0; p < 65536; p++) {
+			unsigned h = atomic_load(&vm->port_exits[p]);
+
+			if (h > hits) {
+				hits = h;
+				best = p;
+			}
+		}
+		if (!hits)
+			break;
+		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%#x=%u", n ? " " : "",
+					 best, hits);
+		atomic_store(&vm->port_exits[best], 0);
+	}
+	if (used)
+		log_info("busiest ports: %s", line);
 }
 
 int vm_run(struct vm *vm)
@@ -334,10 +361,7 @@ int vm_run(struct vm *vm)
 		}
 	}
 	for (unsigned i = 0; i < vm->ncpus; i++)
-		if (vm->vcpus[i].started) {
-			pthread_join(vm->vcpus[i].thread, NULL);
-			vm->vcpus[i].started = false;
-		}
+		vcpu_join(&vm->vcpus[i]);
 	if (vm->cfg.stats)
 		print_stats(vm);
 	return vm_exit_status(vm->stop_reason, vm->stop_status);
@@ -369,6 +393,8 @@ void vm_destroy(struct vm *vm)
 	bus_destroy(&vm->pio);
 	bus_destroy(&vm->mmio);
 	gmem_destroy(&vm->mem);
+	free(vm->port_exits);
+	vm->port_exits = NULL;
 	if (vm->vm_fd >= 0)
 		close(vm->vm_fd);
 	if (vm->kvm_fd >= 0)

@@ -74,6 +74,7 @@ struct vm {
 	atomic_bool stopping;
 
 	atomic_ullong stats[STAT_COUNT];
+	atomic_uint *port_exits; /* with --stats: port-I/O exits per port (65536), else NULL */
 };
 
 /* Build the VM from a validated config: KVM checks, memory, irqchip, devices, vCPUs, guest
