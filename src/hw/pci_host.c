@@ -18,6 +18,7 @@
 
 #include "hw/pci.h"
 #include "util/bytes.h"
+#include "vm/coalesced.h"
 #include "vm/device.h"
 #include "vm/vm.h"
 #include "x86/platform.h"
@@ -241,8 +242,14 @@ static int pci_host_init(struct vm *vm)
 		return ret;
 	}
 	vm->pci = h;
-	return bus_register(&vm->pio, PLAT_PCI_CONF_PORT, PCI_CONF_NPORTS, &pci_conf_ops, h,
-			    "pci-conf");
+	ret = bus_register(&vm->pio, PLAT_PCI_CONF_PORT, PCI_CONF_NPORTS, &pci_conf_ops, h,
+			   "pci-conf");
+	if (ret)
+		return ret;
+	/* CONFIG_ADDRESS writes only latch an address (and 0xcf9's reset may wait for the next
+	 * exit): no exit for them. Linux's boot makes thousands of config accesses. */
+	ret = coalesced_pio_add(vm, PLAT_PCI_CONF_PORT, 4);
+	return ret == -ENOTSUP ? 0 : ret;
 }
 
 DEVICE_REGISTER(pci_host, DEV_PHASE_CORE, pci_host_init);

@@ -28,6 +28,10 @@ int gmem_init(struct gmem *m, uint64_t ram_size)
 		m->base = NULL;
 		goto close_fd;
 	}
+	/* Huge pages for guest RAM where the host allows them for shared memory
+	 * (transparent_hugepage/shmem_enabled "advise" or "always"): far fewer nested page
+	 * faults and TLB misses. Without that setting this is a no-op. */
+	(void)madvise(m->base, ram_size, MADV_HUGEPAGE);
 	m->size = ram_size;
 	low = ram_size < GMEM_HOLE_START ? ram_size : GMEM_HOLE_START;
 	m->r[0] = (struct gmem_region){.gpa = 0, .size = low, .hva = m->base, .offset = 0};

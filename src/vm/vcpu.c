@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "vm/coalesced.h"
 #include "vm/vm.h"
 #include "x86/cpu_init.h"
 #include "x86/cpuid.h"
@@ -155,6 +156,7 @@ static bool handle_exit(struct vcpu *v)
 	struct kvm_run *run = v->run;
 	char what[160];
 
+	coalesced_flush(v->vm); /* writes the guest made before this exit come first */
 	switch (run->exit_reason) {
 	case KVM_EXIT_IO:
 		vm_stat_inc(v->vm, STAT_EXIT_IO);

@@ -14,6 +14,7 @@
 
 #include "util/file.h"
 #include "util/log.h"
+#include "vm/coalesced.h"
 #include "vm/console.h"
 #include "vm/device.h"
 #include "vm/kvm.h"
@@ -149,6 +150,7 @@ static int create_vcpus(struct vm *vm, const struct boot_entry *entry, struct er
 			goto free_sup;
 		vm->ncpus_created = i + 1;
 	}
+	coalesced_attach(vm);
 free_sup:
 	free(sup);
 	return ret;
@@ -188,6 +190,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 	vm->pio.name = "pio";
 	vm->mmio.name = "mmio";
 	pthread_mutex_init(&vm->stop_lock, NULL);
+	pthread_mutex_init(&vm->coalesced_lock, NULL);
 
 	if (cfg->stats && !(vm->port_exits = calloc(65536, sizeof(*vm->port_exits)))) {
 		ret = errf(e, -ENOMEM, "out of memory");
@@ -400,5 +403,7 @@ void vm_destroy(struct vm *vm)
 	if (vm->kvm_fd >= 0)
 		close(vm->kvm_fd);
 	vm->vm_fd = vm->kvm_fd = -1;
+	vm->coalesced_ring = NULL;
+	pthread_mutex_destroy(&vm->coalesced_lock);
 	pthread_mutex_destroy(&vm->stop_lock);
 }

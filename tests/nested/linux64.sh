@@ -22,7 +22,8 @@ echo tv-memtotal=$(sed -n "s/^MemTotal: *\([0-9]*\) kB/\1/p" /proc/meminfo);
 echo tv-date=$(date +%s);
 dmesg | grep -E "ACPI (Error|Warning|BIOS Error|BIOS Warning|Exception)|BUG:|WARNING:" |
  grep -v "xstate.c:606" | sed "s/^/tv-bad: /";
-dmesg | grep -E "ttyS0 at I/O 0x3f8.*16550A" | sed "s/^.*\] /tv-uart: /"'
+dmesg | grep -E "ttyS0 at I/O 0x3f8.*16550A" | sed "s/^.*\] /tv-uart: /";
+echo tv-pci=$(cat /sys/bus/pci/devices/0000:00:00.0/vendor):$(cat /sys/bus/pci/devices/0000:00:00.0/device):$(cat /sys/bus/pci/devices/0000:00:00.0/class)'
 probe64=$(printf '%s' "$probe" | base64 -w0)
 
 kv() { cut -d' ' -f2- "$L2_CONSOLE" | sed -n "s/^$1=//p" | head -n1; }
@@ -32,7 +33,7 @@ boot() { # boot NAME EXTRA-THINVISOR-ARGS... (cmdline appended from $extra_cmdli
 	shift
 	t0=$(date +%s)
 	l2_run "$name" "$secs" "$TV" run --kernel "${kernel:-$L2_KERNEL}" --initrd "$L2_INITRD" \
-		--console stdio "$@" --cmdline "console=ttyS0 panic=-1 tvtest64=$probe64 ${extra_cmdline:-}"
+		--console stdio --stats "$@" --cmdline "console=ttyS0 panic=-1 tvtest64=$probe64 ${extra_cmdline:-}"
 }
 
 check_guest() { # check_guest NAME CPUS MEM_MIB
@@ -59,6 +60,15 @@ check_guest() { # check_guest NAME CPUS MEM_MIB
 	fi
 	l2_seen '^tv-uart: .*ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A' &&
 		ok "$name: the UART is a 16550A on IRQ 4" || notok "$name: the UART is a 16550A on IRQ 4" "$(kv tv-uart)"
+	[ "$(kv tv-pci)" = "0x1b36:0x0008:0x060000" ] && ok "$name: the PCI host bridge is 00:00.0 (1b36:0008, class 060000)" ||
+		notok "$name: the PCI host bridge is 00:00.0" "sysfs says $(kv tv-pci)"
+	# writes to CONFIG_ADDRESS are coalesced: thousands of config accesses, few 0xcf8 exits
+	local ports cf8 cfc
+	ports=$(cut -d' ' -f2- "$L2_CONSOLE" | sed -n 's/^thinvisor: busiest ports: //p' | tail -n1)
+	cf8=$(tr ' ' '\n' <<<"$ports" | sed -n 's/^0xcf8=//p') cfc=$(tr ' ' '\n' <<<"$ports" | sed -n 's/^0xcfc=//p')
+	[ "${cfc:-0}" -gt 1000 ] && [ "${cf8:-0}" -lt $((cfc / 50)) ] &&
+		ok "$name: PCI config-address writes coalesced (${cfc} 0xcfc exits, ${cf8:-0} 0xcf8 exits)" ||
+		notok "$name: PCI config-address writes coalesced" "busiest ports: ${ports:-no --stats line}"
 }
 
 for cfg in "1 256" "2 1024"; do

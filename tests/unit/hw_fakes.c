@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "hw_fakes.h"
+#include "vm/coalesced.h"
 
 struct hw_fake fake;
 
@@ -27,6 +28,13 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status)
 	fake.stops++;
 	fake.why = why;
 	fake.status = status;
+}
+
+int coalesced_pio_add(struct vm *vm, uint16_t port, uint32_t len)
+{
+	fake.coalesced_port = port;
+	fake.coalesced_len = len;
+	return 0;
 }
 
 int vm_add_device(struct vm *vm, const char *name, void *state, void (*destroy)(void *))

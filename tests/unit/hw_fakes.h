@@ -22,6 +22,7 @@ struct hw_fake {
 	int irq_calls, irq_level, want_gsi;
 	/* vm_add_device: number of calls, and the last call's state and destroy. */
 	int adds;
+	unsigned coalesced_port, coalesced_len; /* the last coalesced_pio_add */
 	void *state;
 	void (*destroy)(void *);
 	/* console_write: the bytes written, in order (more than sizeof(out) fails the test). */

@@ -28,6 +28,9 @@ static int setup(void **st)
 	memset(&tdev, 0, sizeof(tdev));
 	assert_int_equal(hw_init(vm, "pci_host")->phase, DEV_PHASE_CORE);
 	assert_non_null(vm->pci);
+	/* writes to CONFIG_ADDRESS (and only those 4 ports) are coalesced */
+	assert_int_equal(fake.coalesced_port, 0xcf8);
+	assert_int_equal(fake.coalesced_len, 4);
 	*st = vm;
 	return 0;
 }
