@@ -114,6 +114,13 @@ def main():
           f"qemu {['%.2f' % x for x in res['qemu-microvm']['boot']]}")
     print(f"all RSS overheads (MiB): thinvisor {['%.1f' % x for x in res['thinvisor']['rss']]}, "
           f"qemu {['%.1f' % x for x in res['qemu-microvm']['rss']]}")
+    thp = "/sys/kernel/mm/transparent_hugepage/"
+    try:
+        knobs = {k: open(thp + k).read().split("[")[1].split("]")[0] for k in ("enabled", "shmem_enabled")}
+        print(f"transparent huge pages where this ran: anonymous memory (QEMU's RAM) {knobs['enabled']}, "
+              f"shared memory (thinvisor's memfd RAM) {knobs['shmem_enabled']}")
+    except (OSError, IndexError):
+        pass
 
 
 if __name__ == "__main__":

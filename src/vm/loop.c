@@ -8,6 +8,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include "util/thread.h"
+
 #define LOOP_MAX_WATCHES 64
 
 struct watch {
@@ -133,10 +135,10 @@ static void *loop_thread(void *arg)
 
 int loop_start(struct loop *l)
 {
-	int ret = pthread_create(&l->thread, NULL, loop_thread, l);
+	int ret = thread_start(&l->thread, loop_thread, l);
 
 	if (ret)
-		return -ret;
+		return ret;
 	l->started = true;
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "util/thread.h"
 #include "vm/coalesced.h"
 #include "vm/vm.h"
 #include "x86/cpu_init.h"
@@ -250,9 +251,9 @@ int vcpu_start(struct vcpu *v)
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIG_KICK, &sa, NULL) < 0)
 		return -errno;
-	ret = pthread_create(&v->thread, NULL, vcpu_thread, v);
+	ret = thread_start(&v->thread, vcpu_thread, v);
 	if (ret)
-		return -ret;
+		return ret;
 	v->started = true;
 	return 0;
 }
