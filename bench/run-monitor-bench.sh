@@ -11,7 +11,12 @@ reps=${1:-5}
 make -s O="$O" all
 kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n1)
 tools/mkinitramfs "$O/bench/guest.cpio.gz" >/dev/null
-cmd=(python3 bench/monitor-bench.py --thinvisor "$O/thinvisor" --kernel "$kernel"
+# SHMEM_THP=never|advise|always: the host's transparent-huge-page policy for shared memory
+# during the run (thinvisor's guest RAM is a memfd; Debian's default is never, the nested
+# machine's is advise). Unset: leave it as it is.
+thp=()
+[ -n "${SHMEM_THP:-}" ] && thp=(sh -c 'echo "$0" >/sys/kernel/mm/transparent_hugepage/shmem_enabled && exec "$@"' "$SHMEM_THP")
+cmd=("${thp[@]}" python3 bench/monitor-bench.py --thinvisor "$O/thinvisor" --kernel "$kernel"
 	--initrd "$O/bench/guest.cpio.gz" --mem 256 --cpus 1 --reps "$reps" --logs "$O/bench")
 if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ]; then
 	where="this host's KVM"
@@ -21,7 +26,7 @@ else
 	tools/nested-run -b -- "${cmd[@]}" >"$O/bench/monitor.md"
 fi
 {
-	echo "Command: \`bench/run-monitor-bench.sh $reps\` ($(date -u +%F), in $where;"
+	echo "Command: \`${SHMEM_THP:+SHMEM_THP=$SHMEM_THP }bench/run-monitor-bench.sh $reps\` ($(date -u +%F), in $where;"
 	echo "kernel $(basename "$kernel"), busybox initramfs from tools/mkinitramfs, 1 vCPU, 256 MiB)."
 	echo
 	cat "$O/bench/monitor.md"
