@@ -74,8 +74,8 @@ struct vm {
 	atomic_bool stopping;
 
 	atomic_ullong stats[STAT_COUNT];
-	unsigned coalesced_zones;                       /* registered by coalesced_pio_add */
 	struct kvm_coalesced_mmio_ring *coalesced_ring; /* in vCPU 0's run area, or NULL */
+	uint32_t coalesced_max;                         /* entries the ring holds */
 	pthread_mutex_t coalesced_lock;                 /* one replayer at a time */
 	atomic_uint *port_exits; /* with --stats: port-I/O exits per port (65536), else NULL */
 };

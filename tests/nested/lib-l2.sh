@@ -32,7 +32,7 @@ l2_initramfs() {
 }
 
 # _l2_once SECS CMD...: one run for l2_run. A guest that prints nothing for L2_STALL seconds
-# (default 150) is stopped (L2_STALLED=1).
+# (default 150) is stopped (L2_STALLED=1, L2_RC=124).
 _l2_once() {
 	local secs=$1 line start now fifo pid
 	shift
@@ -56,6 +56,7 @@ _l2_once() {
 	done <"$fifo" >"$L2_CONSOLE"
 	wait "$pid"
 	L2_RC=$?
+	[ -n "$L2_STALLED" ] && L2_RC=124
 	rm -f "$fifo"
 	now=${EPOCHREALTIME/./}
 	L2_TOTAL=$(printf '%d.%02d' $(((now - start) / 1000000)) $(((now - start) % 1000000 / 10000)))
@@ -81,7 +82,6 @@ l2_run() {
 	echo "# $name: first run failed: $why, after: $(tail -n 1 "$L2_CONSOLE.first" | cut -d' ' -f2- | cut -c1-100); running it once more (log $L2_CONSOLE.first)"
 	l2_record "$name retry" "why=${why// /_}"
 	_l2_once "$secs" "$@"
-	[ -n "$L2_STALLED" ] && L2_RC=124
 	return 0
 }
 
