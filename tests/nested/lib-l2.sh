@@ -9,7 +9,8 @@
 #                             triple-faulted run is run once more, see below), and sets
 #                             L2_RC (CMD's exit status, 124 on timeout), L2_INIT (seconds to the
 #                             guest's "thinvisor-guest: init started", empty if never),
-#                             L2_TOTAL (seconds until CMD ended), L2_CONSOLE (the log file).
+#                             L2_TOTAL (seconds until CMD ended), L2_CONSOLE (the log file),
+#                             L2_START_US (the wall-clock time the kept run started, in µs).
 #   l2_seen REGEX             true if a console line of the last l2_run matches REGEX
 #   l2_record NAME KEY=VAL... appends "NAME KEY=VAL..." to $O/nested/times.txt (measurements)
 L2_LOGS=${L2_LOGS:-$TOP/$O/test-logs/nested}
@@ -39,6 +40,7 @@ _l2_once() {
 	fifo=$(mktemp -u "${TMPDIR:-/tmp}/l2.XXXXXX") && mkfifo "$fifo" || return 1
 	L2_STALLED=
 	start=${EPOCHREALTIME/./}
+	L2_START_US=$start
 	timeout -k 5 "$secs" "$@" </dev/null >"$fifo" 2>&1 &
 	pid=$!
 	while :; do

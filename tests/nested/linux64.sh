@@ -31,7 +31,6 @@ kv() { cut -d' ' -f2- "$L2_CONSOLE" | sed -n "s/^$1=//p" | head -n1; }
 boot() { # boot NAME EXTRA-THINVISOR-ARGS... (cmdline appended from $extra_cmdline)
 	local name=$1
 	shift
-	t0=$(date +%s)
 	l2_run "$name" "$secs" "$TV" run --kernel "${kernel:-$L2_KERNEL}" --initrd "$L2_INITRD" \
 		--console stdio --stats "$@" --cmdline "console=ttyS0 panic=-1 tvtest64=$probe64 ${extra_cmdline:-}"
 }
@@ -51,7 +50,9 @@ check_guest() { # check_guest NAME CPUS MEM_MIB
 	else notok "$name: MemTotal matches --memory ${mib}M" "MemTotal=${mem:-none} kB"; fi
 	gdate=$(kv tv-date)
 	tline=$(grep -m1 ' tv-date=' "$L2_CONSOLE" | cut -d' ' -f1)
-	want=$((t0 + ${tline%.*}))
+	# the host's time when the line arrived: the start of the run that was kept (a rerun has
+	# its own) plus the line's offset, "S.CC" seconds
+	[ -n "$tline" ] && want=$(((L2_START_US / 10000 + 10#${tline/./}) / 100)) || want=0
 	if [ -n "$gdate" ] && [ $((gdate - want)) -le 5 ] && [ $((want - gdate)) -le 5 ]; then
 		ok "$name: guest clock within 5 s of the host's ($((gdate - want)) s)"
 	else notok "$name: guest clock within 5 s of the host's" "guest ${gdate:-none}, host ~$want"; fi
