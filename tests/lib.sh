@@ -38,4 +38,20 @@ expect_error() {
 	ok "$name"
 }
 
+# expect_only_error NAME STATUS MESSAGE CMD...: CMD exits STATUS and its stderr is exactly the one
+# line MESSAGE (nothing else printed to it).
+expect_only_error() {
+	local name=$1 want_status=$2 msg=$3 err st
+	shift 3
+	err=$("$@" 2>&1 >/dev/null </dev/null)
+	st=$?
+	if [ "$st" -ne "$want_status" ]; then
+		notok "$name" "exit $st, wanted $want_status; stderr: $(head -c 300 <<<"$err" | tr '\n' '|')"
+	elif [ "$err" != "$msg" ]; then
+		notok "$name" "stderr is '$(head -c 300 <<<"$err" | tr '\n' '|')', wanted the one line '$msg'"
+	else
+		ok "$name"
+	fi
+}
+
 skip_tier() { echo "skip - $1"; }
