@@ -21,7 +21,7 @@ script=$(printf 'echo tv-script-ran\nls /dev/input\n' | base64 -w0)
 # boot: start the guest and wait for its test script to end; returns 1 if the console stayed
 # silent for L2_STALL seconds (the emulated AMD-V's rare freezes, see lib-l2.sh)
 boot() {
-	local i=0 size=0 quiet=0
+	local i=0 size=0 now quiet=0
 	rm -f "$con"
 	timeout -k 5 "$secs" qemu-system-x86_64 -M microvm -enable-kvm -cpu host -m 256 -smp 1 \
 		-nodefaults -no-user-config -display none -no-reboot -serial "file:$con" \
@@ -31,16 +31,16 @@ boot() {
 	while [ $i -lt "$secs" ] && kill -0 $q 2>/dev/null && ! grep -q 'thinvisor-guest: tvtest exit' "$con" 2>/dev/null; do
 		sleep 1
 		i=$((i + 1))
-		[ "$(stat -c %s "$con" 2>/dev/null)" = "$size" ] && quiet=$((quiet + 1)) || quiet=0
-		size=$(stat -c %s "$con" 2>/dev/null)
+		now=$(stat -c %s "$con" 2>/dev/null)
+		[ "$now" = "$size" ] && quiet=$((quiet + 1)) || quiet=0
+		size=$now
 		[ $quiet -lt "${L2_STALL:-150}" ] && continue
 		kill $q && wait $q
 		return 1
 	done
 }
 if ! boot; then
-	mv -f "$con" "$con.first"
-	echo "# guest-initramfs: first run failed: no console output for ${L2_STALL:-150}s, after: $(tail -n 1 "$con.first" | tr -d '\r' | cut -c1-100); running it once more (log $con.first)"
+	l2_first_failed guest-initramfs "no console output for ${L2_STALL:-150}s" "$con"
 	boot
 fi
 tr -d '\r' <"$con" | grep -qx 'tv-script-ran' && ok "guest-initramfs: tvtest64 script runs" ||

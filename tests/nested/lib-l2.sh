@@ -11,6 +11,7 @@
 #                             guest's "thinvisor-guest: init started", empty if never),
 #                             L2_TOTAL (seconds until CMD ended), L2_CONSOLE (the log file),
 #                             L2_START_US (the wall-clock time the kept run started, in µs).
+#   l2_first_failed NAME WHY LOG  keeps LOG as LOG.first and prints the rerun line (below)
 #   l2_seen REGEX             true if a console line of the last l2_run matches REGEX
 #   l2_record NAME KEY=VAL... appends "NAME KEY=VAL..." to $O/nested/times.txt (measurements)
 L2_LOGS=${L2_LOGS:-$TOP/$O/test-logs/nested}
@@ -80,11 +81,19 @@ l2_run() {
 	elif [ "$L2_RC" = 3 ]; then why="triple fault ($(grep -m1 -o 'vCPU [0-9]*:' "$L2_CONSOLE"))"
 	fi
 	[ -n "$why" ] || return 0
-	mv -f "$L2_CONSOLE" "$L2_CONSOLE.first"
-	echo "# $name: first run failed: $why, after: $(tail -n 1 "$L2_CONSOLE.first" | cut -d' ' -f2- | cut -c1-100); running it once more (log $L2_CONSOLE.first)"
+	l2_first_failed "$name" "$why" "$L2_CONSOLE"
 	l2_record "$name retry" "why=${why// /_}"
 	_l2_once "$secs" "$@"
 	return 0
+}
+
+# l2_first_failed NAME WHY LOG: before a boot is run once more, keep its first LOG as LOG.first
+# and say so on the "# NAME: first run failed: WHY, after: LAST LINE; running it once more" line
+# (tests/run repeats such lines above its summary). LOG may carry l2_run's time prefixes.
+l2_first_failed() {
+	mv -f "$3" "$3.first"
+	echo "# $1: first run failed: $2, after: $(tail -n 1 "$3.first" | tr -d '\r' |
+		sed -E 's/^[0-9]+\.[0-9]{2} //' | cut -c1-100); running it once more (log $3.first)"
 }
 
 l2_seen() { cut -d' ' -f2- "$L2_CONSOLE" | grep -qE -- "$1"; }

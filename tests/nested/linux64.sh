@@ -113,8 +113,7 @@ restart_run() {
 log=$L2_LOGS/linux64-restart.console
 restart_run
 if [ "$n" -lt 2 ] && [ "$rc" = 130 ]; then # a boot froze (see l2_run): once more
-	mv -f "$log" "$log.first"
-	echo "# linux64 restart: init seen $n times in ${secs}s, after: $(tail -n 1 "$log.first" | cut -c1-100); running it once more (log $log.first)"
+	l2_first_failed "linux64 restart" "init seen $n times in ${secs}s" "$log"
 	restart_run
 fi
 grep -q 'guest rebooted: restarting' "$log" && [ "$n" -ge 2 ] && [ "$rc" = 130 ] &&
