@@ -184,6 +184,8 @@ int cmd_run(int argc, char **argv)
 		if (vm->stop_detail[0])
 			log_err("%s", vm->stop_detail);
 		vm_destroy(vm);
+		if (atomic_load(&vm->quit)) /* a signal that came while the guest rebooted */
+			status = vm_exit_status(VM_STOP_QUIT, 0);
 		if (!(status == 2 && cfg.on_reboot == REBOOT_RESTART))
 			break;
 		log_info("guest rebooted: restarting");

@@ -251,6 +251,8 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status)
 		vm->stop_status = status;
 	}
 	pthread_mutex_unlock(&vm->stop_lock);
+	if (why == VM_STOP_QUIT)
+		atomic_store(&vm->quit, true);
 	atomic_store(&vm->stopping, true);
 	for (unsigned i = 0; i < vm->ncpus_created; i++)
 		vcpu_kick(&vm->vcpus[i]);

@@ -72,6 +72,8 @@ struct vm {
 	int stop_status;                 /* VM_STOP_TESTDEV: the status asked for */
 	char stop_detail[512];           /* registers and reason, for fatal stops */
 	atomic_bool stopping;
+	atomic_bool quit;                /* a quit (signal, Ctrl-A x) was asked for, even if it lost
+					    to another reason: no --on-reboot restart then */
 
 	atomic_ullong stats[STAT_COUNT];
 	struct kvm_coalesced_mmio_ring *coalesced_ring; /* in vCPU 0's run area, or NULL */
