@@ -196,8 +196,13 @@ static int alloc_block(struct block_dev *bd, struct vhd *v, uint32_t blk, uint32
 	step(bd, 2);
 	vhd_put_be32(ent, (uint32_t)(boff / VHD_SECTOR));
 	ret = block_pwrite_full(&bd->io, bd->fd, ent, 4, v->hdr.table_offset + (uint64_t)blk * 4);
-	if (ret)
-		goto fail; /* the entry may be half written: keep the block, check reports a leak */
+	if (ret) {
+		/* The entry may be half written: put "unused" back, then the footer. */
+		vhd_put_be32(ent, VHD_BAT_UNUSED);
+		if (!block_pwrite_full(&bd->io, bd->fd, ent, 4, v->hdr.table_offset + (uint64_t)blk * 4))
+			footer_back(bd, v, old, footer);
+		goto fail;
+	}
 	step(bd, 3);
 	v->bat[blk] = (uint32_t)(boff / VHD_SECTOR);
 	if (bm != v->full && bitmap_full(bm, v->spb)) {
