@@ -51,7 +51,7 @@ int block_create_fd(const char *path, bool overwrite, bool *created, struct err 
 	if (fd < 0 && errno == EEXIST && overwrite)
 		fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
 	if (fd < 0 && errno == EEXIST)
-		return errf(e, -EEXIST, "%s: already exists (not overwritten)", path);
+		return errf(e, -EEXIST, "%s: already exists", path);
 	return fd >= 0 ? fd : errf(e, -errno, "%s: %s", path, strerror(errno));
 }
 

@@ -124,8 +124,8 @@ int img_convert_main(int argc, char **argv)
 	o.overwrite = overwrite;
 	created = access(dpath, F_OK) != 0;
 	if (img_create_file(ofmt, dpath, &o, &actual, &e)) {
-		log_err("img convert: %s%s", e.msg, overwrite || !strstr(e.msg, "already exists") ? "" :
-			" (give --overwrite to replace it)");
+		log_err("img convert: %s%s", e.msg, overwrite || !strstr(e.msg, ": already exists") ?
+			"" : "; give --overwrite to replace it");
 		block_close(src);
 		return 1;
 	}
@@ -342,6 +342,8 @@ int img_write_main(int argc, char **argv)
 		log_err("img write: %s: offset %" PRIu64 " and length %jd must be multiples of 512 "
 			"inside the disk (%" PRIu64 " bytes)", argv[optind], off, (intmax_t)st.st_size,
 			block_size(bd));
+	else if (ret == -EPERM && bd->last_err.msg[0])
+		log_err("img write: %s", bd->last_err.msg);
 	else if (ret)
 		log_err("img write: %s: %s", argv[optind], strerror(-ret));
 	free(buf);
