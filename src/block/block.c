@@ -230,8 +230,9 @@ static int probe_guard(struct block_dev *bd, const void *buf, size_t len, uint64
 	size_t hl, tl;
 	int ret;
 
-	if (!bd->probed || bd->ops != &block_raw_ops)
-		return 0;
+	if (!bd->probed || bd->ops != &block_raw_ops ||
+	    (off >= BLOCK_PROBE_HEAD && off + len + BLOCK_SECTOR <= bd->size))
+		return 0; /* the common case: no system call */
 	ret = block_fd_size(bd->fd, &fsize);
 	if (ret)
 		return ret;

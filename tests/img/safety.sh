@@ -175,6 +175,15 @@ if [ $have_py = 1 ]; then
 		[ $have_vhdi = 1 ] && check "$name: vhdiinfo after" vhdi_clean $f
 		[ $have_mount = 1 ] && check "$name: vhdimount reads the same after" vhdi_reads $f $f.ref
 	done
+	winvhd empty.vhd win # no block: padding after the BAT
+	out=$("$TV" img check empty.vhd 2>&1)
+	[ $? = 0 ] && [ "$out" = "No errors were found on the image." ] && ok "win layout, empty disk: check is silent" ||
+		notok "win layout, empty disk: check" "$(tr '\n' ' ' <<<"$out")"
+	sum=$(sha256sum <empty.vhd)
+	"$TV" img check --repair empty.vhd >/dev/null 2>&1
+	[ "$(sha256sum <empty.vhd)" = "$sum" ] && ok "win layout, empty disk: --repair leaves it byte for byte" ||
+		notok "win layout, empty disk: --repair modified it"
+	[ $have_vhdi = 1 ] && check "win layout, empty disk: vhdiinfo (the hand-made layout is valid)" vhdi_clean empty.vhd
 	rm -f al.vhd
 	"$TV" img create -f vhd al.vhd 64M >/dev/null
 	truncate -s 64M al.ref
