@@ -6,11 +6,11 @@
  * block_io.step), chosen so that the file's last 512 bytes are a valid footer at every instant
  * (guest data never is the last sector, so it can never be read as the footer):
  *   1. the footer, at the new end of the file (the gap before it reads as zeros);
- *   2. the new block's bitmap and data, into that gap (over the old footer);
+ *   2. the new block's bitmap and data, into that gap (after the old footer, kept intact);
  *   3. the BAT entry.
  * Killed after 1 or 2, the block is unreferenced (leaked): `img check` reports it and
- * `--repair` truncates it. A write failing in 1 truncates the file back; failing in 2 puts the
- * footer back at its old place and then truncates; failing in 3 leaves a leak. Ordering is
+ * `--repair` truncates it. A write failing in 1 or 2 truncates the file back after the old
+ * footer; failing in 3 writes the entry back as unused, then truncates. Ordering is
  * against process crashes; against power loss, see block_flush and README.md. */
 #include <unistd.h>
 #include <errno.h>
@@ -138,12 +138,11 @@ static void step(struct block_dev *bd, int n)
 		bd->io.step(bd->io.ctx, n);
 }
 
-/* Undo a failed allocation whose footer already went to the new end: the footer back at old,
- * then the file cut after it, so the file's last 512 bytes are a valid footer throughout. */
-static void footer_back(struct block_dev *bd, struct vhd *v, uint64_t old, const uint8_t *footer)
+/* Undo a failed allocation whose footer already went to the new end: cut the file after the
+ * old footer (still intact), so the last 512 bytes are a valid footer throughout. */
+static void footer_back(struct block_dev *bd, struct vhd *v, uint64_t old)
 {
-	if (block_pwrite_full(&bd->io, bd->fd, footer, VHD_FOOTER_SIZE, old) == 0 &&
-	    ftruncate(bd->fd, (off_t)(old + VHD_FOOTER_SIZE)) == 0)
+	if (ftruncate(bd->fd, (off_t)(old + VHD_FOOTER_SIZE)) == 0)
 		v->footer_off = old;
 	/* else the block stays leaked behind a valid footer: `img check` reports it */
 }
@@ -152,9 +151,11 @@ static int alloc_block(struct block_dev *bd, struct vhd *v, uint32_t blk, uint32
 		       const uint8_t *buf, size_t n)
 {
 	/* The data starts on a 4 KiB boundary, so that a 4 KiB guest read is one host page (the
-	 * spec lets a BAT entry point anywhere; the gap before the bitmap is at most 3.5 KiB). */
+	 * spec lets a BAT entry point anywhere). The bitmap goes after the old footer, never over
+	 * it: the old footer stays intact until the file is cut after it or the BAT entry is in. */
 	uint64_t old = v->footer_off;
-	uint64_t data = (old + v->bitmap_size + VHD_DATA_ALIGN - 1) & ~(uint64_t)(VHD_DATA_ALIGN - 1);
+	uint64_t data = (old + VHD_FOOTER_SIZE + v->bitmap_size + VHD_DATA_ALIGN - 1) &
+			~(uint64_t)(VHD_DATA_ALIGN - 1);
 	uint64_t boff = data - v->bitmap_size, foot = data + v->hdr.block_size;
 	uint8_t footer[VHD_FOOTER_SIZE], ent[4], *bm = v->full, **slot = vhd_bm_slot(v, blk, true);
 	int ret;
@@ -180,17 +181,16 @@ static int alloc_block(struct block_dev *bd, struct vhd *v, uint32_t blk, uint32
 	}
 	v->footer_off = foot;
 	step(bd, 1);
-	/* Barriers (fdatasync): the new end and footer are durable before anything goes into the
-	 * gap, and the bitmap and data before the BAT entry points at them (power loss). */
-	ret = bd->io.fsync(bd->fd) ? -errno : 0;
-	if (!ret)
-		ret = block_pwrite_full(&bd->io, bd->fd, bm, v->bitmap_size, boff);
+	ret = block_pwrite_full(&bd->io, bd->fd, bm, v->bitmap_size, boff);
 	if (!ret)
 		ret = block_pwrite_full(&bd->io, bd->fd, buf, n, boff + v->bitmap_size + in);
-	if (!ret && bd->io.fsync(bd->fd))
+	/* Power loss: on a differencing disk the bitmap must be durable before the BAT entry
+	 * points at it (one not written reads as zeros: "all from the parent", fine; but see
+	 * README.md for why one barrier here, none on dynamic disks). */
+	if (!ret && v->footer.type == VHD_TYPE_DIFF && bd->io.fsync(bd->fd))
 		ret = -errno;
 	if (ret) {
-		footer_back(bd, v, old, footer);
+		footer_back(bd, v, old);
 		goto fail;
 	}
 	step(bd, 2);
@@ -200,7 +200,7 @@ static int alloc_block(struct block_dev *bd, struct vhd *v, uint32_t blk, uint32
 		/* The entry may be half written: put "unused" back, then the footer. */
 		vhd_put_be32(ent, VHD_BAT_UNUSED);
 		if (!block_pwrite_full(&bd->io, bd->fd, ent, 4, v->hdr.table_offset + (uint64_t)blk * 4))
-			footer_back(bd, v, old, footer);
+			footer_back(bd, v, old);
 		goto fail;
 	}
 	step(bd, 3);
