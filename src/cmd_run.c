@@ -187,6 +187,7 @@ int cmd_run(int argc, char **argv)
 		if (!(status == 2 && cfg.on_reboot == REBOOT_RESTART))
 			break;
 		log_info("guest rebooted: restarting");
+		cfg.console_append = true; /* one log across restarts */
 	}
 	free(vm);
 	return status;

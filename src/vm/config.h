@@ -20,6 +20,7 @@ struct vm_config {
 	unsigned ncpus;
 	enum console_kind console;
 	const char *console_path; /* CONSOLE_FILE */
+	bool console_append;      /* CONSOLE_FILE: append, do not truncate (set on restarts) */
 	enum reboot_action on_reboot;
 	bool testdev;  /* attach the test device (guest/ test programs) */
 	bool stats;    /* print exit counters at exit */

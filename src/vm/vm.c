@@ -169,6 +169,7 @@ static int block_signals(struct vm *vm, struct err *e)
 	sigaddset(&set, SIGHUP);
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
+	signal(SIGPIPE, SIG_IGN); /* a reader that goes away ends console output (EPIPE) */
 	sigdelset(&set, SIGUSR1);
 	vm->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (vm->sigfd < 0)
@@ -374,7 +375,11 @@ void vm_destroy(struct vm *vm)
 {
 	if (vm->ncpus_created)
 		vm_request_stop(vm, VM_STOP_HOST_ERROR, 0);
-	/* Stop the loop first: its callbacks (signals, console input) may kick vCPUs. */
+	/* Join every vCPU before anything they use goes: vCPU 0's run area holds the coalesced
+	 * ring that the others replay, and they write to the console, which uses the loop.
+	 * Kicks from the loop's callbacks meanwhile are harmless (a joined vCPU is unregistered). */
+	for (unsigned i = 0; i < vm->ncpus_created; i++)
+		vcpu_join(&vm->vcpus[i]);
 	loop_destroy(vm->loop); /* joins the loop thread: no callback runs after this */
 	vm->loop = NULL;
 	for (unsigned i = 0; i < vm->ncpus_created; i++)
