@@ -39,6 +39,9 @@ static int load_footer(struct block_dev *bd, struct vhd *v, struct err *e)
 	 * may use it (BLOCK_FOOTER_COPY): on a fixed disk those bytes are the guest's. */
 	if (!(bd->flags & BLOCK_FOOTER_COPY))
 		return errf(e, ret, "%s: bad VHD footer: %s", bd->path, e_end.msg);
+	/* Even for check: not when the damaged end footer still says "fixed" (sector 0 is data). */
+	if (!memcmp(buf, "conectix", 8) && vhd_be32(buf + 60) == VHD_TYPE_FIXED)
+		return errf(e, ret, "%s: bad VHD footer: %s", bd->path, e_end.msg);
 	rc = block_pread_full(&bd->io, bd->fd, buf, sizeof(buf), 0);
 	if (rc || vhd_footer_parse(buf, &v->footer, &e_copy) || v->footer.type == VHD_TYPE_FIXED)
 		return errf(e, ret, "%s: bad VHD footer: %s", bd->path, e_end.msg);
@@ -333,7 +336,8 @@ static void vhd_info(struct block_dev *bd, struct block_info *out)
 	out->virtual_size = bd->size;
 	if (!fstat(bd->fd, &st)) {
 		out->allocated = (uint64_t)st.st_blocks * 512;
-		out->file_size = v->file_size;
+		if (block_fd_size(bd->fd, &out->file_size))
+			out->file_size = (uint64_t)st.st_size;
 	}
 	vhd_creator_str(v->footer.creator_app, out->creator);
 	out->creator_version = v->footer.creator_version;

@@ -409,6 +409,23 @@ static void test_footer_copy(void **state)
 	assert_true(strstr(e.msg, ": bad VHD footer: footer checksum mismatch (stored 0x") != NULL);
 	snprintf(want, sizeof(want), "%s: bad VHD footer", f->path);
 	assert_memory_equal(e.msg, want, strlen(want));
+	/* Its guest forged a dynamic footer copy and header in sectors 0-2: even check --repair
+	 * does not take them (the damaged end footer still says fixed), and nothing is written. */
+	{
+		uint8_t head[1536];
+		struct stat st2;
+
+		create(f->parent, VHD_TYPE_DYNAMIC, 1 << 20, NULL);
+		fd = open(f->parent, O_RDONLY);
+		assert_int_equal(pread(fd, head, sizeof(head), 0), sizeof(head));
+		close(fd);
+		fd = open(f->path, O_RDWR);
+		assert_int_equal(pwrite(fd, head, sizeof(head), 0), sizeof(head));
+		close(fd);
+		assert_int_equal(vhd_check(f->path, true, &rep, NULL, &e), -EBADMSG);
+		assert_int_equal(stat(f->path, &st2), 0);
+		assert_int_equal(st2.st_size, st.st_size);
+	}
 }
 
 static void test_raw(void **state)
