@@ -3,10 +3,13 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <unistd.h>
+#include <linux/fs.h>
 
 static int default_fsync(int fd) { return fdatasync(fd); }
 
@@ -16,17 +19,40 @@ const struct block_io block_io_default = {
 	.fsync = default_fsync,
 };
 
-static const struct block_ops *const drivers[] = {&block_vhd_ops, &block_raw_ops};
-#define NDRIVERS (sizeof(drivers) / sizeof(drivers[0]))
+const struct block_ops *const block_drivers[] = {&block_vhd_ops, &block_raw_ops, NULL};
 
 const struct block_ops *block_find(const char *name)
 {
 	if (!strcmp(name, "vpc"))
 		name = "vhd";
-	for (size_t i = 0; i < NDRIVERS; i++)
-		if (!strcmp(drivers[i]->name, name))
-			return drivers[i];
+	for (size_t i = 0; block_drivers[i]; i++)
+		if (!strcmp(block_drivers[i]->name, name))
+			return block_drivers[i];
 	return NULL;
+}
+
+int block_fd_size(int fd, uint64_t *out)
+{
+	struct stat st;
+
+	if (fstat(fd, &st))
+		return -errno;
+	if (S_ISBLK(st.st_mode))
+		return ioctl(fd, BLKGETSIZE64, out) ? -errno : 0;
+	*out = (uint64_t)st.st_size;
+	return 0;
+}
+
+int block_create_fd(const char *path, bool overwrite, bool *created, struct err *e)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+
+	*created = fd >= 0;
+	if (fd < 0 && errno == EEXIST && overwrite)
+		fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC);
+	if (fd < 0 && errno == EEXIST)
+		return errf(e, -EEXIST, "%s: already exists", path);
+	return fd >= 0 ? fd : errf(e, -errno, "%s: %s", path, strerror(errno));
 }
 
 int block_pread_full(const struct block_io *io, int fd, void *buf, size_t len, uint64_t off)
@@ -68,45 +94,52 @@ int block_pwrite_full(const struct block_io *io, int fd, const void *buf, size_t
 	return 0;
 }
 
-static const struct block_ops *probe_fd(const struct block_io *io, int fd, uint64_t fsize)
+/* Read the probe window of fd: head (BLOCK_PROBE_HEAD bytes) and tail (512), zero-padded. */
+static int read_window(const struct block_io *io, int fd, uint64_t fsize, uint8_t *head,
+		       size_t *hl, uint8_t *tail, size_t *tl)
 {
-	uint8_t head[512] = {0}, tail[512] = {0};
-	size_t hl = fsize < 512 ? (size_t)fsize : 512;
-	const struct block_ops *best = NULL;
-	int best_score = 0;
+	int ret;
 
-	if (block_pread_full(io, fd, head, hl, 0) || block_pread_full(io, fd, tail, hl, fsize - hl))
-		return NULL;
-	for (size_t i = 0; i < NDRIVERS; i++) {
-		int s = drivers[i]->probe(head, hl, tail, hl);
-
-		if (s > best_score) {
-			best_score = s;
-			best = drivers[i];
-		}
-	}
-	return best;
+	*hl = fsize < BLOCK_PROBE_HEAD ? (size_t)fsize : BLOCK_PROBE_HEAD;
+	*tl = fsize < BLOCK_SECTOR ? (size_t)fsize : BLOCK_SECTOR;
+	ret = block_pread_full(io, fd, head, *hl, 0);
+	return ret ? ret : block_pread_full(io, fd, tail, *tl, fsize - *tl);
 }
 
-const struct block_ops *block_probe(const char *path, struct err *e)
+/* The driver for fd in *out: 0, or -errno with "PATH: why" in e. */
+static int probe_fd(const struct block_io *io, int fd, const char *path,
+		    const struct block_ops **out, const char **known_fmt, struct err *e)
 {
+	uint8_t head[BLOCK_PROBE_HEAD] = {0}, tail[BLOCK_SECTOR] = {0};
 	const struct block_ops *ops;
-	struct stat st;
+	const char *known, *why;
+	uint64_t fsize;
+	size_t hl, tl;
+	int ret = block_fd_size(fd, &fsize);
+
+	if (!ret)
+		ret = read_window(io, fd, fsize, head, &hl, tail, &tl);
+	if (ret)
+		return errf(e, ret, "%s: cannot read the file: %s", path, strerror(-ret));
+	*out = ops = block_probe_buf(head, hl, tail, tl, &known, &why);
+	if (known_fmt)
+		*known_fmt = known;
+	return ops ? 0 : errf(e, -EMEDIUMTYPE, "%s: %s", path, why);
+}
+
+const struct block_ops *block_probe(const char *path, const char **known_fmt, struct err *e)
+{
+	const struct block_ops *ops = NULL;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 
+	if (known_fmt)
+		*known_fmt = NULL;
 	if (fd < 0) {
 		errf(e, -errno, "%s: %s", path, strerror(errno));
 		return NULL;
 	}
-	if (fstat(fd, &st)) {
-		errf(e, -errno, "%s: %s", path, strerror(errno));
-		close(fd);
-		return NULL;
-	}
-	ops = probe_fd(&block_io_default, fd, (uint64_t)st.st_size);
+	probe_fd(&block_io_default, fd, path, &ops, known_fmt, e);
 	close(fd);
-	if (!ops)
-		errf(e, -EINVAL, "%s: unknown image format", path);
 	return ops;
 }
 
@@ -144,11 +177,11 @@ int block_open(const char *path, const char *format, const struct block_open_opt
 		ret = errf(e, -EINVAL, "%s: not a regular file or block device", path);
 		goto close_fd;
 	}
-	if (!ops)
-		ops = probe_fd(&bd->io, bd->fd, (uint64_t)st.st_size);
 	if (!ops) {
-		ret = errf(e, -EIO, "%s: cannot read the file", path);
-		goto close_fd;
+		bd->probed = true;
+		ret = probe_fd(&bd->io, bd->fd, path, &ops, NULL, e);
+		if (ret)
+			goto close_fd;
 	}
 	bd->ops = ops;
 	ret = ops->open(bd, o, e);
@@ -177,12 +210,55 @@ int block_read(struct block_dev *bd, void *buf, size_t len, uint64_t off)
 	return ret ? ret : len ? bd->ops->read(bd, buf, len, off) : 0;
 }
 
+/* Copy the part of the write [off, off+len) that falls in [at, at+n) into win. */
+static void overlay(uint8_t *win, uint64_t at, size_t n, const uint8_t *buf, size_t len,
+		    uint64_t off)
+{
+	uint64_t lo = off > at ? off : at, hi = off + len < at + n ? off + len : at + n;
+
+	if (lo < hi)
+		memcpy(win + (lo - at), buf + (lo - off), (size_t)(hi - lo));
+}
+
+/* A probed raw disk keeps probing as raw: see block_write. */
+static int probe_guard(struct block_dev *bd, const void *buf, size_t len, uint64_t off)
+{
+	uint8_t head[BLOCK_PROBE_HEAD] = {0}, tail[BLOCK_SECTOR] = {0};
+	const char *known, *why;
+	const struct block_ops *ops;
+	uint64_t fsize;
+	size_t hl, tl;
+	int ret;
+
+	if (!bd->probed || bd->ops != &block_raw_ops ||
+	    (off >= BLOCK_PROBE_HEAD && off + len + BLOCK_SECTOR <= bd->size))
+		return 0; /* the common case: no system call */
+	ret = block_fd_size(bd->fd, &fsize);
+	if (ret)
+		return ret;
+	if (off >= BLOCK_PROBE_HEAD && off + len + BLOCK_SECTOR <= fsize)
+		return 0;
+	ret = read_window(&bd->io, bd->fd, fsize, head, &hl, tail, &tl);
+	if (ret)
+		return ret;
+	overlay(head, 0, hl, buf, len, off);
+	overlay(tail, fsize - tl, tl, buf, len, off);
+	ops = block_probe_buf(head, hl, tail, tl, &known, &why);
+	if (ops == &block_raw_ops)
+		return 0;
+	return errf(&bd->last_err, -EPERM, "%s: write at offset %" PRIu64 " refused: the disk's "
+		    "format was probed as raw, and this data would make it open as %s next time "
+		    "(give format=raw to allow it)", bd->path, off, ops ? ops->name : known);
+}
+
 int block_write(struct block_dev *bd, const void *buf, size_t len, uint64_t off)
 {
 	int ret = check_io(bd, len, off);
 
 	if (!(bd->flags & BLOCK_RDWR))
 		return -EROFS;
+	if (!ret && len)
+		ret = probe_guard(bd, buf, len, off);
 	return ret ? ret : len ? bd->ops->write(bd, buf, len, off) : 0;
 }
 

@@ -22,6 +22,12 @@
 /* block_open flags */
 #define BLOCK_RDWR 0x1u	  /* open for writing (the default is read-only) */
 #define BLOCK_NOPARENT 0x2u /* do not open a differencing disk's parent (metadata only) */
+/* VHD: when the end footer is bad, use the copy at offset 0. Only `img check` sets it (after
+ * saying so): on a plain open that copy could be guest data, so a bad end footer is refused. */
+#define BLOCK_FOOTER_COPY 0x4u
+
+/* How many bytes of the file's head the probe chain looks at (signatures up to offset 1023). */
+#define BLOCK_PROBE_HEAD 1024u
 
 /* The host calls a driver makes, replaceable by tests (a seam, see tests/unit/test_block*.c):
  * error injection, or stopping the process between the steps of a block allocation. */
@@ -78,8 +84,8 @@ struct block_dev;
 
 struct block_ops {
 	const char *name;
-	/* Score 0..100 how sure the file with this head (first up to 512 bytes) and tail (last
-	 * 512 bytes, or fewer when the file is shorter) is in this format; 0 = not it. */
+	/* Score 0..100 how sure the file with this head (the first BLOCK_PROBE_HEAD bytes) and
+	 * tail (the last 512 bytes), each shorter when the file is, is in this format; 0 = not it. */
 	int (*probe)(const uint8_t *head, size_t head_len, const uint8_t *tail, size_t tail_len);
 	/* Attach to the open fd (owned by bd on success): set bd->priv and validate metadata.
 	 * Returns 0 or -errno with a one-line message in e. */
@@ -99,15 +105,28 @@ struct block_dev {
 	void *priv;
 	int fd;
 	unsigned flags;
+	bool probed;   /* the format came from the probe chain, not from the caller */
 	uint64_t size; /* virtual size in bytes */
 	struct block_io io;
 	char path[4096];
 	struct err last_err; /* why the last read/write/flush failed, when the driver knows */
 };
 
-/* The drivers, in probe order (most specific first). */
+/* The drivers, in probe order (most specific first), NULL-terminated; raw is last. */
 extern const struct block_ops block_vhd_ops;
 extern const struct block_ops block_raw_ops;
+extern const struct block_ops *const block_drivers[];
+
+/* The probe chain over a file's head and tail (see block_ops.probe): the driver that claims
+ * them, else (NULL) a format thinvisor knows but does not read, with its short name in
+ * *known_fmt ("qcow2", "vhdx", "vhd" for a VHD without a valid end footer, ...) and the
+ * one-line refusal in *why; raw when nothing matches. Pure: no I/O. */
+const struct block_ops *block_probe_buf(const uint8_t *head, size_t hl, const uint8_t *tail,
+					size_t tl, const char **known_fmt, const char **why);
+
+/* The size of a regular file (st_size) or block device (BLKGETSIZE64) open as fd. 0 or
+ * -errno. */
+int block_fd_size(int fd, uint64_t *out) __attribute__((warn_unused_result));
 
 /* Find a driver by name ("raw", "vhd"; "vpc" is accepted for vhd). NULL when unknown. */
 const struct block_ops *block_find(const char *name);
@@ -117,11 +136,15 @@ const struct block_ops *block_find(const char *name);
 int block_open(const char *path, const char *format, const struct block_open_opts *o,
 	       struct block_dev **out, struct err *e) __attribute__((warn_unused_result));
 
-/* Probe the format of path without opening it as a device: returns the driver or NULL with a
- * message in e. */
-const struct block_ops *block_probe(const char *path, struct err *e);
+/* Probe the format of path without opening it as a device: returns the driver, or NULL with
+ * "PATH: why" in e (a known but unsupported format also names itself in *known_fmt, which
+ * may be NULL). */
+const struct block_ops *block_probe(const char *path, const char **known_fmt, struct err *e);
 
-/* Read/write len bytes at off (sector-aligned, inside the disk). 0 or -errno. */
+/* Read/write len bytes at off (sector-aligned, inside the disk). 0 or -errno. On a raw disk
+ * whose format was probed, a write that would make the next probe see another format (a
+ * signature in the first BLOCK_PROBE_HEAD bytes or a VHD footer in the last sector) is
+ * refused with -EPERM, the reason in bd->last_err: guest data never changes how a file opens. */
 int block_read(struct block_dev *bd, void *buf, size_t len, uint64_t off)
 	__attribute__((warn_unused_result));
 int block_write(struct block_dev *bd, const void *buf, size_t len, uint64_t off)
@@ -138,10 +161,16 @@ void block_get_info(struct block_dev *bd, struct block_info *out);
 /* Close the device (and any parent it opened). NULL is fine. */
 void block_close(struct block_dev *bd);
 
+/* Create path for writing: O_EXCL, or truncating an existing file when overwrite. *created
+ * says whether the file is new (only a new file may be removed when filling it fails). Returns
+ * the fd, or -errno with "PATH: why" in e. */
+int block_create_fd(const char *path, bool overwrite, bool *created, struct err *e);
+
 /* Read exactly len bytes at off from fd through io; a short read past EOF is -EIO. */
 int block_pread_full(const struct block_io *io, int fd, void *buf, size_t len, uint64_t off)
 	__attribute__((warn_unused_result));
-/* Write exactly len bytes at off. */
+/* Write exactly len bytes at off; a short write that makes no progress is -EIO, never a
+ * stale errno. */
 int block_pwrite_full(const struct block_io *io, int fd, const void *buf, size_t len,
 		      uint64_t off) __attribute__((warn_unused_result));
 

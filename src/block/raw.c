@@ -14,11 +14,12 @@ static int raw_probe(const uint8_t *head, size_t hl, const uint8_t *tail, size_t
 
 static int raw_open(struct block_dev *bd, const struct block_open_opts *o, struct err *e)
 {
-	struct stat st;
+	uint64_t size;
+	int ret = block_fd_size(bd->fd, &size);
 
-	if (fstat(bd->fd, &st))
-		return errf(e, -errno, "%s: %s", bd->path, strerror(errno));
-	bd->size = (uint64_t)st.st_size / BLOCK_SECTOR * BLOCK_SECTOR;
+	if (ret)
+		return errf(e, ret, "%s: %s", bd->path, strerror(-ret));
+	bd->size = size / BLOCK_SECTOR * BLOCK_SECTOR;
 	return 0;
 }
 
@@ -49,7 +50,8 @@ static void raw_info(struct block_dev *bd, struct block_info *out)
 	out->virtual_size = bd->size;
 	if (!fstat(bd->fd, &st)) {
 		out->allocated = (uint64_t)st.st_blocks * 512;
-		out->file_size = (uint64_t)st.st_size;
+		if (block_fd_size(bd->fd, &out->file_size))
+			out->file_size = (uint64_t)st.st_size;
 	}
 }
 

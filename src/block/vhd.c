@@ -13,11 +13,9 @@
 
 static int vhd_probe(const uint8_t *head, size_t hl, const uint8_t *tail, size_t tl)
 {
-	if (tl >= 8 && !memcmp(tail, "conectix", 8))
-		return 100;
-	if (hl >= 8 && !memcmp(head, "conectix", 8))
-		return 90; /* dynamic disk with a damaged end footer */
-	return 0;
+	/* Only the end footer: the copy at offset 0 may be guest data (a fixed disk's sector 0,
+	 * a raw disk's). A damaged end footer is refused by the probe chain's table (probe.c). */
+	return tl >= 8 && !memcmp(tail, "conectix", 8) ? 100 : 0;
 }
 
 static int load_footer(struct block_dev *bd, struct vhd *v, struct err *e)
@@ -37,7 +35,13 @@ static int load_footer(struct block_dev *bd, struct vhd *v, struct err *e)
 		v->footer_off = v->file_size - VHD_FOOTER_SIZE;
 		return 0;
 	}
-	/* The spec keeps a copy at offset 0 for dynamic and differencing disks. */
+	/* The spec keeps a copy at offset 0 for dynamic and differencing disks; only `img check`
+	 * may use it (BLOCK_FOOTER_COPY): on a fixed disk those bytes are the guest's. */
+	if (!(bd->flags & BLOCK_FOOTER_COPY))
+		return errf(e, ret, "%s: bad VHD footer: %s", bd->path, e_end.msg);
+	/* Even for check: not when the damaged end footer still says "fixed" (sector 0 is data). */
+	if (!memcmp(buf, "conectix", 8) && vhd_be32(buf + 60) == VHD_TYPE_FIXED)
+		return errf(e, ret, "%s: bad VHD footer: %s", bd->path, e_end.msg);
 	rc = block_pread_full(&bd->io, bd->fd, buf, sizeof(buf), 0);
 	if (rc || vhd_footer_parse(buf, &v->footer, &e_copy) || v->footer.type == VHD_TYPE_FIXED)
 		return errf(e, ret, "%s: bad VHD footer: %s", bd->path, e_end.msg);
@@ -48,7 +52,7 @@ static int load_footer(struct block_dev *bd, struct vhd *v, struct err *e)
 
 static int load_dynamic(struct block_dev *bd, struct vhd *v, struct err *e)
 {
-	uint8_t hbuf[VHD_DYN_HEADER_SIZE], *raw = NULL;
+	uint8_t hbuf[VHD_DYN_HEADER_SIZE];
 	struct vhd_dyn_header *h = &v->hdr;
 	uint64_t bat_bytes, data_end;
 	struct err pe;
@@ -76,39 +80,30 @@ static int load_dynamic(struct block_dev *bd, struct vhd *v, struct err *e)
 		    l->offset + l->length > v->meta_end && l->length <= 65536)
 			v->meta_end = l->offset + l->length;
 	}
+	/* The BAT is parsed in place; bitmaps come lazily (vhd_bm_slot): no per-block state is
+	 * allocated up front beyond the BAT itself, which vhd_dyn_header_parse capped. */
 	v->bat = malloc(bat_bytes ? bat_bytes : 1);
-	v->bitmaps = calloc(h->max_table_entries ? h->max_table_entries : 1, sizeof(*v->bitmaps));
+	v->bm_dir = calloc(h->max_table_entries / VHD_BM_CHUNK + 1, sizeof(*v->bm_dir));
 	v->full = malloc(v->bitmap_size);
-	raw = malloc(bat_bytes ? bat_bytes : 1);
-	if (!v->bat || !v->bitmaps || !v->full || !raw) {
-		ret = errf(e, -ENOMEM, "%s: out of memory for a BAT of %" PRIu32 " entries", bd->path,
-			   h->max_table_entries);
-		goto out;
-	}
+	if (!v->bat || !v->bm_dir || !v->full)
+		return errf(e, -ENOMEM, "%s: out of memory for a BAT of %" PRIu32 " entries", bd->path,
+			    h->max_table_entries);
 	memset(v->full, 0xFF, v->bitmap_size);
-	ret = block_pread_full(&bd->io, bd->fd, raw, bat_bytes, h->table_offset);
-	if (ret) {
-		errf(e, ret, "%s: reading the BAT: %s", bd->path, strerror(-ret));
-		goto out;
-	}
-	data_end = v->footer_from_copy ? v->file_size : v->footer_off;
-	ret = vhd_bat_parse(raw, h->max_table_entries, h->block_size, v->meta_end, data_end, v->bat,
-			    &pe);
+	ret = block_pread_full(&bd->io, bd->fd, v->bat, bat_bytes, h->table_offset);
 	if (ret)
-		errf(e, ret, "%s: %s", bd->path, pe.msg);
-out:
-	free(raw);
-	return ret;
+		return errf(e, ret, "%s: reading the BAT: %s", bd->path, strerror(-ret));
+	data_end = v->footer_from_copy ? v->file_size : v->footer_off;
+	ret = vhd_bat_parse((const uint8_t *)v->bat, h->max_table_entries, h->block_size,
+			    v->meta_end, data_end, v->bat, &pe);
+	return ret ? errf(e, ret, "%s: %s", bd->path, pe.msg) : 0;
 }
 
 int vhd_load(struct block_dev *bd, struct vhd *v, struct err *e)
 {
-	struct stat st;
-	int ret;
+	int ret = block_fd_size(bd->fd, &v->file_size);
 
-	if (fstat(bd->fd, &st))
-		return errf(e, -errno, "%s: %s", bd->path, strerror(errno));
-	v->file_size = (uint64_t)st.st_size;
+	if (ret)
+		return errf(e, ret, "%s: %s", bd->path, strerror(-ret));
 	ret = load_footer(bd, v, e);
 	if (ret)
 		return ret;
@@ -125,11 +120,13 @@ int vhd_load(struct block_dev *bd, struct vhd *v, struct err *e)
 
 void vhd_free(struct vhd *v)
 {
-	if (v->bitmaps)
-		for (uint32_t i = 0; i < v->hdr.max_table_entries; i++)
-			if (v->bitmaps[i] != v->full)
-				free(v->bitmaps[i]);
-	free(v->bitmaps);
+	for (uint32_t c = 0; v->bm_dir && c <= v->hdr.max_table_entries / VHD_BM_CHUNK; c++) {
+		for (uint32_t i = 0; v->bm_dir[c] && i < VHD_BM_CHUNK; i++)
+			if (v->bm_dir[c][i] != v->full)
+				free(v->bm_dir[c][i]);
+		free(v->bm_dir[c]);
+	}
+	free(v->bm_dir);
 	free(v->full);
 	free(v->bat);
 	block_close(v->parent);
@@ -339,7 +336,8 @@ static void vhd_info(struct block_dev *bd, struct block_info *out)
 	out->virtual_size = bd->size;
 	if (!fstat(bd->fd, &st)) {
 		out->allocated = (uint64_t)st.st_blocks * 512;
-		out->file_size = (uint64_t)st.st_size;
+		if (block_fd_size(bd->fd, &out->file_size))
+			out->file_size = (uint64_t)st.st_size;
 	}
 	vhd_creator_str(v->footer.creator_app, out->creator);
 	out->creator_version = v->footer.creator_version;

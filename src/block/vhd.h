@@ -18,7 +18,9 @@ struct vhd {
 	uint64_t footer_off;   /* where the end footer is (or goes): the next block's offset */
 	uint64_t meta_end;     /* end of footer copy, header, BAT and locator data */
 	uint32_t *bat;	       /* host order, hdr.max_table_entries entries */
-	uint8_t **bitmaps;     /* per block: NULL = not loaded, full = all sectors present */
+	/* Per block, allocated lazily in chunks of VHD_BM_CHUNK (vhd_bm_slot): NULL = not loaded,
+	 * full = all sectors present, else the block's own bitmap. */
+	uint8_t ***bm_dir;
 	uint8_t *full;	       /* a shared all-ones bitmap */
 	uint32_t bitmap_size;  /* bytes */
 	uint32_t spb;	       /* sectors per block */
@@ -34,11 +36,13 @@ struct vhd_create_opts {
 	bool force_size;     /* keep the exact size (sector-rounded) instead of CHS rounding */
 	bool azure;	     /* fixed disk with size rounded up to 1 MiB, exact size kept */
 	const char *parent;  /* differencing: the parent's path as given */
+	bool overwrite;	     /* replace an existing file (else refuse it: O_EXCL) */
 };
 
-/* Create a VHD file at path (which must not exist). Sizes are rounded as qemu does: up to the
- * CHS geometry unless force_size/azure. Returns 0 or -errno with a message in e; on error the
- * partial file is removed. */
+/* Create a VHD file at path (which must not exist unless o->overwrite). Sizes are rounded as
+ * qemu does: up to the CHS geometry unless force_size/azure. Every write is checked whole (a
+ * short write is an error). Returns 0 or -errno with a message in e; on error a file this call
+ * created is removed (an overwritten one is left as it is). */
 int vhd_create(const char *path, const struct vhd_create_opts *o, struct err *e)
 	__attribute__((warn_unused_result));
 
@@ -70,6 +74,10 @@ int vhd_check(const char *path, bool repair, struct vhd_check_report *r, FILE *o
 /* Open helpers shared by the driver, check and create (vhd.c). */
 int vhd_load(struct block_dev *bd, struct vhd *v, struct err *e);
 void vhd_free(struct vhd *v);
+#define VHD_BM_CHUNK 4096u
+/* The bitmap slot of block blk, its chunk allocated when create; NULL when absent (or out of
+ * memory with create). */
+uint8_t **vhd_bm_slot(struct vhd *v, uint32_t blk, bool create);
 /* The driver's data path (vhd_io.c), behind block_read/block_write's checks. */
 int vhd_read(struct block_dev *bd, void *buf, size_t len, uint64_t off);
 int vhd_write(struct block_dev *bd, const void *buf, size_t len, uint64_t off);

@@ -7,6 +7,8 @@
 
 #include "block/vhd.h"
 
+#define VHD_CHECK_PAD 4096u
+
 static void finding(struct vhd_check_report *r, FILE *out, bool error, const char *fmt, ...)
 	__attribute__((format(printf, 4, 5)));
 
@@ -57,12 +59,19 @@ static int check_dynamic(struct block_dev *bd, struct vhd *v, bool repair,
 	if (ret)
 		return ret;
 	bad_copy = memcmp(copy, end_buf, sizeof(copy)) != 0;
+	if (bad_end && repair && out)
+		fprintf(out, "Using the footer copy at offset 0: the footer at the end of the file is "
+			"missing or damaged\n");
 	if (bad_end)
 		finding(r, out, true, "the footer at the end of the file is missing or damaged "
 			"(the copy at offset 0 was used)");
 	else if (bad_copy)
 		finding(r, out, true, "the footer copy at offset 0 differs from the footer at the end");
-	if (v->footer_off > end) {
+	/* Less than 4 KiB between the last block (or the metadata) and the footer is the padding
+	 * writers leave to keep block data 4 KiB-aligned (Hyper-V, Windows, thinvisor; Virtual PC
+	 * leaves 512 bytes), not a leak: an interrupted allocation leaves at least a whole block
+	 * (for blocks under 4 KiB such a leak goes unreported). */
+	if (v->footer_off >= end + VHD_CHECK_PAD) {
 		r->leaked = v->footer_off - end;
 		finding(r, out, false, "Leaked space: %" PRIu64 " bytes after the last block "
 			"(an allocation interrupted by a crash)", r->leaked);
@@ -94,7 +103,8 @@ static int check_dynamic(struct block_dev *bd, struct vhd *v, bool repair,
 int vhd_check(const char *path, bool repair, struct vhd_check_report *r, FILE *out,
 	      struct err *e)
 {
-	struct block_open_opts o = {.flags = BLOCK_NOPARENT | (repair ? BLOCK_RDWR : 0)};
+	struct block_open_opts o = {.flags = BLOCK_NOPARENT | BLOCK_FOOTER_COPY |
+						(repair ? BLOCK_RDWR : 0)};
 	struct block_dev *bd, *full;
 	struct vhd *v;
 	struct err pe;

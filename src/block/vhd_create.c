@@ -243,12 +243,18 @@ static int write_dynamic(int fd, struct vhd_footer *f, const struct vhd_create_o
 	}
 	vhd_footer_build(f, fbuf);
 	vhd_dyn_header_build(&h, hbuf);
-	if (pwrite(fd, fbuf, sizeof(fbuf), 0) != sizeof(fbuf) ||
-	    pwrite(fd, hbuf, sizeof(hbuf), VHD_SECTOR) != sizeof(hbuf) ||
-	    pwrite(fd, bat, bat_bytes, (off_t)h.table_offset) != (ssize_t)bat_bytes ||
-	    (loc_len && pwrite(fd, loc, loc_len, (off_t)end) != (ssize_t)loc_len) ||
-	    pwrite(fd, fbuf, sizeof(fbuf), (off_t)(end + loc_len)) != sizeof(fbuf))
-		ret = errf(e, -errno, "writing: %s", strerror(errno));
+	/* Whole writes only: a short one is an error with its own errno (EFBIG, ENOSPC) or EIO. */
+	ret = block_pwrite_full(&block_io_default, fd, fbuf, sizeof(fbuf), 0);
+	if (!ret)
+		ret = block_pwrite_full(&block_io_default, fd, hbuf, sizeof(hbuf), VHD_SECTOR);
+	if (!ret)
+		ret = block_pwrite_full(&block_io_default, fd, bat, bat_bytes, h.table_offset);
+	if (!ret && loc_len)
+		ret = block_pwrite_full(&block_io_default, fd, loc, loc_len, end);
+	if (!ret)
+		ret = block_pwrite_full(&block_io_default, fd, fbuf, sizeof(fbuf), end + loc_len);
+	if (ret)
+		errf(e, ret, "writing: %s", strerror(-ret));
 out:
 	free(bat);
 	free(loc);
@@ -263,6 +269,7 @@ int vhd_create(const char *path, const struct vhd_create_opts *o, struct err *e)
 	uint64_t size;
 	bool exact;
 	struct stat st, pst;
+	bool created = false;
 	int fd, ret;
 	uint8_t fbuf[VHD_FOOTER_SIZE];
 	struct err we;
@@ -293,16 +300,18 @@ int vhd_create(const char *path, const struct vhd_create_opts *o, struct err *e)
 		exact = vhd_geom_sectors(vhd_chs(size / VHD_SECTOR)) * VHD_SECTOR != size;
 		new_footer(&f, o->type, size, exact);
 	}
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = block_create_fd(path, o->overwrite, &created, e);
 	if (fd < 0) {
-		ret = errf(e, -errno, "%s: %s", path, strerror(errno));
+		ret = fd;
 		goto out;
 	}
 	if (o->type == VHD_TYPE_FIXED) {
 		vhd_footer_build(&f, fbuf);
-		if (ftruncate(fd, (off_t)size) || pwrite(fd, fbuf, sizeof(fbuf), (off_t)size) !=
-							   sizeof(fbuf))
-			ret = errf(e, -errno, "%s: writing: %s", path, strerror(errno));
+		ret = ftruncate(fd, (off_t)size) ? -errno : 0;
+		if (!ret)
+			ret = block_pwrite_full(&block_io_default, fd, fbuf, sizeof(fbuf), size);
+		if (ret)
+			errf(e, ret, "%s: writing: %s", path, strerror(-ret));
 	} else {
 		dup = strdup(path);
 		if (!dup || !realpath(dirname(dup), child_dir))
@@ -312,7 +321,7 @@ int vhd_create(const char *path, const struct vhd_create_opts *o, struct err *e)
 	}
 	if (close(fd) && !ret)
 		ret = errf(e, -errno, "%s: %s", path, strerror(errno));
-	if (ret)
+	if (ret && created)
 		unlink(path);
 out:
 	free(dup);

@@ -200,6 +200,10 @@ int vhd_dyn_header_parse(const uint8_t b[VHD_DYN_HEADER_SIZE], const struct vhd_
 			    " bytes", h->max_table_entries, need, vsize);
 	if (h->max_table_entries > VHD_MAX_SIZE / h->block_size + 1)
 		return errf(e, -EINVAL, "absurd BAT size of %" PRIu32 " entries", h->max_table_entries);
+	if (h->max_table_entries > VHD_MAX_BAT_ENTRIES)
+		return errf(e, -EFBIG, "BAT of %" PRIu32 " entries is over thinvisor's limit of %u "
+			    "(blocks of %" PRIu32 " bytes are too small for this disk)",
+			    h->max_table_entries, VHD_MAX_BAT_ENTRIES, h->block_size);
 	bat_end = h->table_offset + (uint64_t)h->max_table_entries * 4;
 	if (h->table_offset > file_size || bat_end > file_size)
 		return errf(e, -EINVAL, "BAT at %" PRIu64 " (%" PRIu32 " entries) extends past end of file"

@@ -24,6 +24,8 @@
 /* The largest CHS geometry, 65535 x 16 x 255 sectors. */
 #define VHD_MAX_CHS_SECTORS (UINT64_C(65535) * 16 * 255)
 #define VHD_MAX_LOCATORS 8
+/* thinvisor's cap on BAT entries (16 MiB of BAT): 2040 GiB in blocks of 512 KiB or more. */
+#define VHD_MAX_BAT_ENTRIES (1u << 22)
 #define VHD_PATH_MAX 4096
 
 enum vhd_type { VHD_TYPE_FIXED = 2, VHD_TYPE_DYNAMIC = 3, VHD_TYPE_DIFF = 4 };
@@ -117,7 +119,7 @@ uint64_t vhd_virtual_size(const struct vhd_footer *f);
 
 /* Parse a 1024-byte dynamic disk header of a file file_size bytes long for the footer f.
  * Checks cookie, checksum, block size (a power of two, 512 B .. 256 MiB), that the BAT covers
- * the virtual size and lies inside the file. Returns 0 or -errno with a message in e. */
+ * the virtual size, lies inside the file and has at most VHD_MAX_BAT_ENTRIES entries. Returns 0 or -errno with a message in e. */
 int vhd_dyn_header_parse(const uint8_t buf[VHD_DYN_HEADER_SIZE], const struct vhd_footer *f,
 			 uint64_t file_size, struct vhd_dyn_header *h, struct err *e)
 	__attribute__((warn_unused_result));
@@ -132,7 +134,7 @@ uint32_t vhd_bitmap_size(uint32_t block_size);
  * whose metadata (footer copy, header, BAT, locator data) ends at meta_end: every used entry
  * must point at or after meta_end, the whole block (bitmap + data) must end inside the file
  * (allowing for the footer at the end), and no two blocks may overlap. bat_out receives the
- * host-order entries. Uses a scratch allocation for the overlap check; returns 0, -ENOMEM, or
+ * host-order entries (bat_out may be raw itself: parsed in place). Uses a scratch allocation for the overlap check; returns 0, -ENOMEM, or
  * -EINVAL with a message in e naming the first bad entry. */
 int vhd_bat_parse(const uint8_t *raw, uint32_t n, uint32_t block_size, uint64_t meta_end,
 		  uint64_t file_size, uint32_t *bat_out, struct err *e)

@@ -3,14 +3,16 @@
  *
  * New blocks go at the end of the file, data 4 KiB-aligned.
  * Allocation order (each step is a separate write; tests stop the process after each one via
- * block_io.step):
- *   1. the new block's bitmap and data, at the old footer's offset (overwriting that footer);
- *   2. the footer, at the new end of the file;
+ * block_io.step), chosen so that the file's last 512 bytes are a valid footer at every instant
+ * (guest data never is the last sector, so it can never be read as the footer):
+ *   1. the footer, at the new end of the file (the gap before it reads as zeros);
+ *   2. the new block's bitmap and data, into that gap (after the old footer, kept intact);
  *   3. the BAT entry.
- * Killed after 1, the end of the file holds no footer and the reader uses the copy at offset 0
- * (the block is unreferenced: leaked). Killed after 2, the block is leaked. `img check` reports
- * both and `--repair` truncates the leak and rewrites the footer. Ordering is against process
- * crashes; against power loss, only data written before a successful flush is promised. */
+ * Killed after 1 or 2, the block is unreferenced (leaked): `img check` reports it and
+ * `--repair` truncates it. A write failing in 1 or 2 truncates the file back after the old
+ * footer; failing in 3 writes the entry back as unused, then truncates. Ordering is
+ * against process crashes; against power loss, see block_flush and README.md. */
+#include <unistd.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +24,15 @@
 static uint64_t data_off(const struct vhd *v, uint32_t blk)
 {
 	return (uint64_t)v->bat[blk] * VHD_SECTOR + v->bitmap_size;
+}
+
+uint8_t **vhd_bm_slot(struct vhd *v, uint32_t blk, bool create)
+{
+	uint8_t ***chunk = &v->bm_dir[blk / VHD_BM_CHUNK];
+
+	if (!*chunk && create)
+		*chunk = calloc(VHD_BM_CHUNK, sizeof(**chunk));
+	return *chunk ? &(*chunk)[blk % VHD_BM_CHUNK] : NULL;
 }
 
 static bool bitmap_full(const uint8_t *bm, uint32_t spb)
@@ -37,11 +48,13 @@ static bool bitmap_full(const uint8_t *bm, uint32_t spb)
 
 static int get_bitmap(struct block_dev *bd, struct vhd *v, uint32_t blk, uint8_t **out)
 {
-	uint8_t *bm;
+	uint8_t *bm, **slot = vhd_bm_slot(v, blk, true);
 	int ret;
 
-	if (v->bitmaps[blk]) {
-		*out = v->bitmaps[blk];
+	if (!slot)
+		return -ENOMEM;
+	if (*slot) {
+		*out = *slot;
 		return 0;
 	}
 	bm = malloc(v->bitmap_size);
@@ -57,7 +70,7 @@ static int get_bitmap(struct block_dev *bd, struct vhd *v, uint32_t blk, uint8_t
 		free(bm);
 		bm = v->full;
 	}
-	v->bitmaps[blk] = bm;
+	*slot = bm;
 	*out = bm;
 	return 0;
 }
@@ -125,16 +138,30 @@ static void step(struct block_dev *bd, int n)
 		bd->io.step(bd->io.ctx, n);
 }
 
+/* Undo a failed allocation whose footer already went to the new end: cut the file after the
+ * old footer (still intact), so the last 512 bytes are a valid footer throughout. */
+static void footer_back(struct block_dev *bd, struct vhd *v, uint64_t old)
+{
+	if (ftruncate(bd->fd, (off_t)(old + VHD_FOOTER_SIZE)) == 0)
+		v->footer_off = old;
+	/* else the block stays leaked behind a valid footer: `img check` reports it */
+}
+
 static int alloc_block(struct block_dev *bd, struct vhd *v, uint32_t blk, uint32_t in,
 		       const uint8_t *buf, size_t n)
 {
 	/* The data starts on a 4 KiB boundary, so that a 4 KiB guest read is one host page (the
-	 * spec lets a BAT entry point anywhere; the gap before the bitmap is at most 3.5 KiB). */
-	uint64_t data = (v->footer_off + v->bitmap_size + VHD_DATA_ALIGN - 1) & ~(uint64_t)(VHD_DATA_ALIGN - 1);
+	 * spec lets a BAT entry point anywhere). The bitmap goes after the old footer, never over
+	 * it: the old footer stays intact until the file is cut after it or the BAT entry is in. */
+	uint64_t old = v->footer_off;
+	uint64_t data = (old + VHD_FOOTER_SIZE + v->bitmap_size + VHD_DATA_ALIGN - 1) &
+			~(uint64_t)(VHD_DATA_ALIGN - 1);
 	uint64_t boff = data - v->bitmap_size, foot = data + v->hdr.block_size;
-	uint8_t footer[VHD_FOOTER_SIZE], ent[4], *bm = v->full;
+	uint8_t footer[VHD_FOOTER_SIZE], ent[4], *bm = v->full, **slot = vhd_bm_slot(v, blk, true);
 	int ret;
 
+	if (!slot)
+		return -ENOMEM;
 	if (boff / VHD_SECTOR >= VHD_BAT_UNUSED)
 		return -EFBIG;
 	if (v->footer.type == VHD_TYPE_DIFF) {
@@ -144,30 +171,45 @@ static int alloc_block(struct block_dev *bd, struct vhd *v, uint32_t blk, uint32
 		for (uint32_t s = in / VHD_SECTOR; s < (in + n) / VHD_SECTOR; s++)
 			vhd_bitmap_set(bm, s);
 	}
+	vhd_footer_build(&v->footer, footer);
+	ret = block_pwrite_full(&bd->io, bd->fd, footer, sizeof(footer), foot);
+	if (ret) {
+		/* Nothing of the block is written yet: cut off any part of the new footer. */
+		if (ftruncate(bd->fd, (off_t)(old + VHD_FOOTER_SIZE)))
+			v->footer_off = foot; /* a partial footer stays: next allocation goes after */
+		goto fail;
+	}
+	v->footer_off = foot;
+	step(bd, 1);
 	ret = block_pwrite_full(&bd->io, bd->fd, bm, v->bitmap_size, boff);
 	if (!ret)
 		ret = block_pwrite_full(&bd->io, bd->fd, buf, n, boff + v->bitmap_size + in);
-	if (ret)
+	/* Power loss: on a differencing disk the bitmap must be durable before the BAT entry
+	 * points at it (one not written reads as zeros: "all from the parent", fine; but see
+	 * README.md for why one barrier here, none on dynamic disks). */
+	if (!ret && v->footer.type == VHD_TYPE_DIFF && bd->io.fsync(bd->fd))
+		ret = -errno;
+	if (ret) {
+		footer_back(bd, v, old);
 		goto fail;
-	step(bd, 1);
-	vhd_footer_build(&v->footer, footer);
-	ret = block_pwrite_full(&bd->io, bd->fd, footer, sizeof(footer), foot);
-	if (ret)
-		goto fail;
-	v->footer_off = foot;
-	v->footer_from_copy = false;
+	}
 	step(bd, 2);
 	vhd_put_be32(ent, (uint32_t)(boff / VHD_SECTOR));
 	ret = block_pwrite_full(&bd->io, bd->fd, ent, 4, v->hdr.table_offset + (uint64_t)blk * 4);
-	if (ret)
+	if (ret) {
+		/* The entry may be half written: put "unused" back, then the footer. */
+		vhd_put_be32(ent, VHD_BAT_UNUSED);
+		if (!block_pwrite_full(&bd->io, bd->fd, ent, 4, v->hdr.table_offset + (uint64_t)blk * 4))
+			footer_back(bd, v, old);
 		goto fail;
+	}
 	step(bd, 3);
 	v->bat[blk] = (uint32_t)(boff / VHD_SECTOR);
 	if (bm != v->full && bitmap_full(bm, v->spb)) {
 		free(bm);
 		bm = v->full;
 	}
-	v->bitmaps[blk] = bm;
+	*slot = bm;
 	return 0;
 fail:
 	if (bm != v->full)
@@ -201,7 +243,7 @@ static int mark_present(struct block_dev *bd, struct vhd *v, uint32_t blk, uint3
 		return ret;
 	if (bitmap_full(bm, v->spb)) {
 		free(bm);
-		v->bitmaps[blk] = v->full;
+		*vhd_bm_slot(v, blk, false) = v->full; /* get_bitmap made the slot */
 	}
 	return 0;
 }

@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,8 +47,9 @@ void help_img(void)
 "  check [--repair] FILE\n"
 "      Check a VHD's footers, header, BAT, leaked space and parent. Exit 0: clean, 2: errors,\n"
 "      3: leaked space only. --repair rewrites damaged footers and reclaims a leaked tail.\n"
-"  convert [-f FMT] [-O FMT] [-o OPTIONS] SRC DST\n"
+"  convert [-f FMT] [-O FMT] [-o OPTIONS] [--overwrite] SRC DST\n"
 "      Copy SRC (a differencing chain is flattened) into a new DST; zero data stays sparse.\n"
+"      DST must not exist unless --overwrite, and never be SRC or a file of SRC's chain.\n"
 "  commit CHILD\n"
 "      Write the sectors a differencing disk holds into its parent (CHILD is left as is).\n"
 "  compare [-f FMT] [-F FMT] [-s] A B\n"
@@ -74,6 +76,9 @@ int cmd_img(int argc, char **argv)
 		help_img();
 		return 0;
 	}
+	/* A file-size limit (ulimit -f) is a failing write (EFBIG) to handle, not a kill between
+	 * two steps of an update. */
+	signal(SIGXFSZ, SIG_IGN);
 	for (size_t i = 0; i < sizeof(subs) / sizeof(subs[0]); i++)
 		if (!strcmp(subs[i].name, argv[1]))
 			return subs[i].fn(argc - 1, argv + 1);
@@ -153,24 +158,23 @@ int img_parse_opts(const char *fmt, const char *opts, struct vhd_create_opts *o,
 int img_create_file(const char *fmt, const char *path, const struct vhd_create_opts *o,
 		    uint64_t *actual, struct err *e)
 {
-	int fd;
+	bool created;
+	int fd, ret;
 
 	if (!strcmp(fmt, "vhd")) {
-		int ret = o->type == VHD_TYPE_DIFF ? 0 : vhd_create_size(o, actual, e);
-
+		ret = o->type == VHD_TYPE_DIFF ? 0 : vhd_create_size(o, actual, e);
 		return ret ? ret : vhd_create(path, o, e);
 	}
 	*actual = (o->size + 511) / 512 * 512;
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	fd = block_create_fd(path, o->overwrite, &created, e);
 	if (fd < 0)
-		return errf(e, -errno, "%s: %s", path, strerror(errno));
-	if (ftruncate(fd, (off_t)*actual)) {
-		int ret = errf(e, -errno, "%s: %s", path, strerror(errno));
-
-		close(fd);
-		return ret;
-	}
-	return close(fd) ? errf(e, -errno, "%s: %s", path, strerror(errno)) : 0;
+		return fd;
+	ret = ftruncate(fd, (off_t)*actual) ? -errno : 0;
+	if (close(fd) && !ret)
+		ret = -errno;
+	if (ret && created)
+		unlink(path);
+	return ret ? errf(e, ret, "%s: %s", path, strerror(-ret)) : 0;
 }
 
 static void crash_step(void *ctx, int step)

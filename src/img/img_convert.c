@@ -43,6 +43,29 @@ static int write_nonzero(struct block_dev *dst, const uint8_t *buf, size_t n, ui
 	return 0;
 }
 
+/* Refuse a destination that is the source or one of its parents (same device and inode). */
+static int dst_in_chain(struct block_dev *src, const char *dst)
+{
+	struct block_info *i = malloc(sizeof(*i));
+	struct stat d, s;
+	int depth = 0, ret = 0;
+
+	if (!i)
+		return -ENOMEM;
+	if (stat(dst, &d) == 0)
+		for (struct block_dev *b = src; b && !ret; depth++) {
+			if (fstat(b->fd, &s) == 0 && s.st_dev == d.st_dev && s.st_ino == d.st_ino) {
+				log_err("img convert: %s: the destination is %s", dst, depth ?
+					"in the source's backing chain" : "the source itself");
+				ret = -EINVAL;
+			}
+			block_get_info(b, i);
+			b = i->parent;
+		}
+	free(i);
+	return ret;
+}
+
 static int open_or_say(const char *cmd, const char *path, const char *fmt, unsigned flags,
 		       const struct block_io *io, struct block_dev **bd)
 {
@@ -58,18 +81,22 @@ static int open_or_say(const char *cmd, const char *path, const char *fmt, unsig
 
 int img_convert_main(int argc, char **argv)
 {
+	static const struct option lo[] = {{"overwrite", no_argument, NULL, 'W'}, {NULL, 0, NULL, 0}};
 	struct vhd_create_opts o = {.type = VHD_TYPE_DYNAMIC};
-	const char *ifmt = NULL, *ofmt = "raw", *opts = NULL;
+	const char *ifmt = NULL, *ofmt = "raw", *opts = NULL, *dpath;
+	bool overwrite = false;
 	struct block_dev *src, *dst;
 	struct img_hook hook;
 	uint64_t size, actual, off;
 	uint8_t *buf;
 	struct err e;
+	bool created;
 	int c, ret = 0;
 
 	optind = 1;
-	while ((c = getopt(argc, argv, "+f:O:o:pq")) != -1) {
+	while ((c = getopt_long(argc, argv, "+f:O:o:pq", lo, NULL)) != -1) {
 		switch (c) {
+		case 'W': overwrite = true; break;
 		case 'f': ifmt = optarg; break;
 		case 'O': ofmt = optarg; break;
 		case 'o': opts = optarg; break;
@@ -87,15 +114,25 @@ int img_convert_main(int argc, char **argv)
 		return img_usage("convert", "want SRC and DST");
 	if (open_or_say("convert", argv[optind], ifmt, 0, NULL, &src))
 		return 1;
-	size = block_size(src);
-	o.size = size;
-	if (img_create_file(ofmt, argv[optind + 1], &o, &actual, &e)) {
-		log_err("img convert: %s", e.msg);
+	dpath = argv[optind + 1];
+	if (dst_in_chain(src, dpath)) {
 		block_close(src);
 		return 1;
 	}
-	if (open_or_say("convert", argv[optind + 1], ofmt, BLOCK_RDWR, img_io(&hook), &dst)) {
+	size = block_size(src);
+	o.size = size;
+	o.overwrite = overwrite;
+	created = access(dpath, F_OK) != 0;
+	if (img_create_file(ofmt, dpath, &o, &actual, &e)) {
+		log_err("img convert: %s%s", e.msg, overwrite || !strstr(e.msg, ": already exists") ?
+			"" : "; give --overwrite to replace it");
 		block_close(src);
+		return 1;
+	}
+	if (open_or_say("convert", dpath, ofmt, BLOCK_RDWR, img_io(&hook), &dst)) {
+		block_close(src);
+		if (created)
+			unlink(dpath);
 		return 1;
 	}
 	buf = malloc(CHUNK);
@@ -115,6 +152,8 @@ int img_convert_main(int argc, char **argv)
 	free(buf);
 	block_close(dst);
 	block_close(src);
+	if (ret && created)
+		unlink(dpath); /* a partial copy; never a file that was there before */
 	return ret ? 1 : 0;
 }
 
@@ -303,6 +342,8 @@ int img_write_main(int argc, char **argv)
 		log_err("img write: %s: offset %" PRIu64 " and length %jd must be multiples of 512 "
 			"inside the disk (%" PRIu64 " bytes)", argv[optind], off, (intmax_t)st.st_size,
 			block_size(bd));
+	else if (ret == -EPERM && bd->last_err.msg[0])
+		log_err("img write: %s", bd->last_err.msg);
 	else if (ret)
 		log_err("img write: %s: %s", argv[optind], strerror(-ret));
 	free(buf);

@@ -9,7 +9,8 @@
 
 int img_create_main(int argc, char **argv)
 {
-	struct vhd_create_opts o = {.type = VHD_TYPE_DYNAMIC};
+	/* As qemu-img create does, an existing FILE is replaced (convert refuses, see there). */
+	struct vhd_create_opts o = {.type = VHD_TYPE_DYNAMIC, .overwrite = true};
 	const char *fmt = "raw", *opts = NULL, *parent = NULL;
 	uint64_t actual = 0;
 	struct err e;

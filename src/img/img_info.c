@@ -151,6 +151,7 @@ int img_check_main(int argc, char **argv)
 	static const struct option lo[] = {{"repair", no_argument, NULL, 'r'}, {NULL, 0, NULL, 0}};
 	struct vhd_check_report r;
 	const struct block_ops *ops;
+	const char *fmt = NULL, *known;
 	bool repair = false;
 	struct err e;
 	int c;
@@ -159,12 +160,18 @@ int img_check_main(int argc, char **argv)
 	while ((c = getopt_long(argc, argv, "+f:r:", lo, NULL)) != -1) {
 		if (c == 'r')
 			repair = true; /* --repair, or qemu-img's -r leaks|all */
-		else if (c != 'f')
+		else if (c == 'f')
+			fmt = optarg;
+		else
 			return img_usage("check", "bad option (see `thinvisor help img`)");
 	}
 	if (optind + 1 != argc)
 		return img_usage("check", "want exactly one FILE");
-	ops = block_probe(argv[optind], &e);
+	ops = fmt ? block_find(fmt) : block_probe(argv[optind], &known, &e);
+	if (!ops && fmt)
+		errf(&e, -EINVAL, "unknown format '%s'", fmt);
+	else if (!ops && known && !strcmp(known, "vhd"))
+		ops = &block_vhd_ops; /* no valid end footer: vhd_check looks at the copy */
 	if (!ops) {
 		log_err("img check: %s", e.msg);
 		return 1;

@@ -18,7 +18,8 @@ int img_parse_opts(const char *fmt, const char *opts, struct vhd_create_opts *o,
 	__attribute__((warn_unused_result));
 
 /* Create an image of format fmt at path: vhd per o, raw as a sparse file of o->size bytes.
- * *actual gets the virtual size created. */
+ * *actual gets the virtual size created. An existing path is replaced only with o->overwrite;
+ * on failure a file this call created is removed. */
 int img_create_file(const char *fmt, const char *path, const struct vhd_create_opts *o,
 		    uint64_t *actual, struct err *e) __attribute__((warn_unused_result));
 
