@@ -170,6 +170,7 @@ static int block_signals(struct vm *vm, struct err *e)
 	sigaddset(&set, SIGUSR1);
 	pthread_sigmask(SIG_BLOCK, &set, NULL);
 	signal(SIGPIPE, SIG_IGN); /* a reader that goes away ends console output (EPIPE) */
+	signal(SIGXFSZ, SIG_IGN); /* a file-size limit fails the write (EFBIG), not the VM */
 	sigdelset(&set, SIGUSR1);
 	vm->sigfd = signalfd(-1, &set, SFD_CLOEXEC | SFD_NONBLOCK);
 	if (vm->sigfd < 0)
