@@ -191,10 +191,11 @@ static void pci_pio_write(void *opaque, uint64_t off, const uint8_t *data, unsig
 
 static const struct bus_ops pci_conf_ops = {.read = pci_pio_read, .write = pci_pio_write};
 
-/* ECAM: offset = bus << 20 | device << 15 | function << 12 | register (bus 0 only). */
+/* ECAM: offset = bus << 20 | device << 15 | function << 12 | register; only bus 0 has
+ * devices (pci_cfg_access answers all ones elsewhere). */
 static void ecam_access(struct pci_host *h, uint64_t off, uint8_t *data, unsigned len, bool wr)
 {
-	uint32_t addr = 0x80000000u | (uint32_t)(off >> 12 & 0xff) << 8;
+	uint32_t addr = 0x80000000u | (uint32_t)(off >> 12 & 0xffff) << 8;
 	unsigned reg = off & 0xfff, i;
 
 	if ((len == 1 || len == 2 || len == 4) && reg % len == 0) {

@@ -9,6 +9,8 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "virtio/transport.h"
+#include "vm/config.h"
 #include "vm/devif.h"
 #include "vm/loop.h"
 
@@ -75,8 +77,6 @@ void virtio_dev_destroy(struct virtio_dev *d)
 	for (unsigned i = 0; i < VIRTIO_MAX_QUEUES; i++) {
 		if (d->kick[i].fd < 0)
 			continue;
-		if (d->loop)
-			loop_del(d->loop, d->kick[i].fd);
 		close(d->kick[i].fd);
 		d->kick[i].fd = -1;
 	}
@@ -236,6 +236,57 @@ void virtio_needs_reset(struct virtio_dev *d, const char *why)
 		if (d->tops)
 			d->tops->signal(d, d->st.msix_config);
 	}
+}
+
+void virtio_process(struct virtio_dev *d, unsigned qi, struct virtq_elem *e,
+		    int64_t (*fn)(struct virtio_dev *d, unsigned q, struct virtq_elem *e))
+{
+	struct virtq *q = &d->st.q[qi];
+	const char *why;
+	bool pushed = false;
+	int r = 0;
+
+	do {
+		virtq_set_notify(q, d->mem, false);
+		while (!d->broken && (r = virtq_pop(q, d->mem, e, &why)) > 0) {
+			int64_t n = fn(d, qi, e);
+
+			if (n >= 0) {
+				if (virtq_push(q, d->mem, e->head, (uint32_t)n) < 0)
+					r = -EFAULT, why = "used ring outside guest RAM";
+				pushed = true;
+			}
+			if (r < 0)
+				break;
+		}
+		if (d->broken)
+			return;
+		if (r < 0) {
+			virtio_needs_reset(d, why);
+			return;
+		}
+	} while (virtq_set_notify(q, d->mem, true));
+	if (pushed)
+		virtio_queue_notify_guest(d, qi);
+}
+
+void virtio_complete(struct virtio_dev *d, unsigned qi, uint16_t head, uint32_t len, bool notify)
+{
+	if (!virtio_queue_live(d, qi))
+		return;
+	if (virtq_push(&d->st.q[qi], d->mem, head, len) < 0) {
+		virtio_needs_reset(d, "used ring outside guest RAM");
+		return;
+	}
+	if (notify)
+		virtio_queue_notify_guest(d, qi);
+}
+
+int virtio_attach(struct virtio_dev *d)
+{
+	if (devif_config(d->vm)->transport == TRANSPORT_MMIO)
+		return virtio_mmio_attach(d);
+	return virtio_pci_attach(d);
 }
 
 void virtio_save(struct virtio_dev *d, struct virtio_state *out)

@@ -122,7 +122,8 @@ int virtio_dev_init(struct virtio_dev *d, struct vm *vm) __attribute__((warn_unu
  * (init only). The transport frees nothing; d lives until virtio_dev_destroy. */
 int virtio_attach(struct virtio_dev *d) __attribute__((warn_unused_result));
 
-/* Stop watching the kicks, close the eventfds, destroy the lock. */
+/* Close the kick eventfds and destroy the lock. Call once the loop watching the kicks has
+ * stopped (vm_destroy stops the VM's loop before it destroys devices). */
 void virtio_dev_destroy(struct virtio_dev *d);
 
 /* Transport entry points (d->lock held by the caller). */
@@ -147,6 +148,19 @@ void virtio_needs_reset(struct virtio_dev *d, const char *why);
 void virtio_config_changed(struct virtio_dev *d);
 /* Whether queue work may run: DRIVER_OK, not broken, q ready. */
 bool virtio_queue_live(struct virtio_dev *d, unsigned q);
+
+/* Take every available chain of queue q and hand each to fn, with notifications off while
+ * doing so (re-checked before returning, so no kick is lost). fn returns the bytes it wrote
+ * (the chain is pushed at once) or VIRTIO_ASYNC (the device pushes it later with
+ * virtio_complete). A malformed chain sets NEEDS_RESET. Interrupts the guest at the end if it
+ * wants one. e is scratch space owned by the caller. d->lock held. */
+#define VIRTIO_ASYNC (-1)
+void virtio_process(struct virtio_dev *d, unsigned q, struct virtq_elem *e,
+		    int64_t (*fn)(struct virtio_dev *d, unsigned q, struct virtq_elem *e));
+
+/* Complete chain head of queue q with len bytes written; notify is false while more
+ * completions follow (the last one interrupts). d->lock held. */
+void virtio_complete(struct virtio_dev *d, unsigned q, uint16_t head, uint32_t len, bool notify);
 
 /* Saved state, as plain bytes (struct virtio_state): copy out and back; restore checks every
  * enabled queue against guest RAM. 0 or -EINVAL. */

@@ -194,12 +194,8 @@ static int refuse_unbuilt(const struct vm_config *c, struct err *e)
 			return errf(e, -ENOTSUP, "--disk if=ide: the IDE controller is not available yet");
 	if (c->nnets)
 		return errf(e, -ENOTSUP, "--net: virtio-net is not available yet");
-	if (c->rng)
-		return errf(e, -ENOTSUP, "--rng: virtio-rng is not available yet");
 	if (c->console == CONSOLE_VIRTIO)
 		return errf(e, -ENOTSUP, "--console virtio: virtio-console is not available yet");
-	if (c->transport == TRANSPORT_MMIO)
-		return errf(e, -ENOTSUP, "--transport mmio: virtio-mmio is not available yet");
 	if (c->firmware == FIRMWARE_BIOS)
 		return errf(e, -ENOTSUP, "--firmware bios: BIOS boot is not available yet");
 	if (c->api_socket || c->event_monitor)

@@ -354,7 +354,7 @@ static long build_madt(struct tables *t, unsigned ncpus)
 	return off;
 }
 
-/* MCFG: ECAM for segment 0, bus 0 only. */
+/* MCFG: ECAM for segment 0, buses 0-255 (the root bridge's _CRS bus range). */
 static long build_mcfg(struct tables *t)
 {
 	size_t len = 44 + 16;
@@ -368,7 +368,7 @@ static long build_mcfg(struct tables *t)
 	le_put(p + 44, PLAT_PCI_ECAM_BASE, 8);
 	le_put(p + 52, 0, 2); /* segment */
 	p[54] = 0;	      /* start bus */
-	p[55] = 0;	      /* end bus */
+	p[55] = 0xff;	      /* end bus */
 	seal(p, len, 9);
 	return off;
 }

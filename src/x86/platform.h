@@ -22,8 +22,8 @@
 /* Interrupt controller and PCI windows in the 32-bit hole. */
 #define PLAT_PCI_MMIO32_BASE 0xc0000000ULL
 #define PLAT_PCI_MMIO32_SIZE 0x20000000ULL /* up to 0xe0000000 */
-#define PLAT_PCI_ECAM_BASE 0xe0000000ULL  /* PCIe ECAM for bus 0 (MCFG), 1 MiB */
-#define PLAT_PCI_ECAM_SIZE 0x100000ULL
+#define PLAT_PCI_ECAM_BASE 0xe0000000ULL  /* PCIe ECAM, buses 0-255 (MCFG), 256 MiB */
+#define PLAT_PCI_ECAM_SIZE 0x10000000ULL
 #define PLAT_VIRTIO_MMIO_BASE 0xfe000000ULL /* virtio-mmio device i at base + i * 4 KiB */
 #define PLAT_VIRTIO_MMIO_STRIDE 0x1000ULL
 #define PLAT_VIRTIO_MMIO_MAX 8              /* its GSI: plat_virtio_mmio_gsi(i) */
