@@ -5,17 +5,17 @@
 #include <stdio.h>
 #include <string.h>
 
-int net_backend_create(struct net_backend **out, const struct net_backend_opts *o,
+int net_backend_create(struct net_backend **out, const struct net_config *nc,
 		       struct loop *loop, net_ready_fn rx_ready, net_ready_fn tx_ready,
 		       void *opaque, struct err *e)
 {
 	struct net_backend *b = NULL;
 	int ret;
 
-	switch (o->kind) {
-	case NET_TAP: ret = net_tap_create(&b, o, loop, e); break;
-	case NET_USER: ret = net_slirp_create(&b, o, loop, e); break;
-	default: return errf(e, -EINVAL, "unknown network backend %d", (int)o->kind);
+	switch (nc->kind) {
+	case NET_TAP: ret = net_tap_create(&b, nc, loop, e); break;
+	case NET_USER: ret = net_slirp_create(&b, nc, loop, e); break;
+	default: return errf(e, -EINVAL, "unknown network backend %d", (int)nc->kind);
 	}
 	if (ret)
 		return ret;
@@ -63,38 +63,6 @@ void net_mac_derive(uint8_t mac[6], const char *name, unsigned index, enum net_k
 	for (int i = 0; i < 6; i++)
 		mac[i] = (uint8_t)(h >> (8 * i));
 	mac[0] = (uint8_t)((mac[0] & ~1u) | 2u); /* unicast, locally administered */
-}
-
-static int hexval(char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
-int net_mac_parse(const char *s, uint8_t mac[6])
-{
-	uint8_t m[6];
-	unsigned any = 0;
-
-	if (!s || strlen(s) != 17)
-		return -EINVAL;
-	for (int i = 0; i < 6; i++) {
-		int hi = hexval(s[3 * i]), lo = hexval(s[3 * i + 1]);
-
-		if (hi < 0 || lo < 0 || (i < 5 && s[3 * i + 2] != ':'))
-			return -EINVAL;
-		m[i] = (uint8_t)(hi << 4 | lo);
-		any |= m[i];
-	}
-	if ((m[0] & 1) || !any)
-		return -EINVAL;
-	memcpy(mac, m, 6);
-	return 0;
 }
 
 char *net_mac_format(const uint8_t mac[6], char buf[18])

@@ -14,6 +14,7 @@
 #include <sys/uio.h>
 
 #include "util/err.h"
+#include "vm/config.h" /* struct net_config, enum net_kind */
 
 struct loop;
 
@@ -48,27 +49,6 @@ struct vnet_hdr {
 #define NET_OFF_TSO6 4u
 #define NET_OFF_ECN 8u
 #define NET_OFF_UFO 16u
-
-enum net_kind { NET_USER, NET_TAP };
-
-#define NET_MAX_HOSTFWD 8
-
-/* A port forward: host TCP/UDP port (on host_addr, 0.0.0.0 by default) -> guest port. */
-struct net_hostfwd {
-	bool udp;
-	uint32_t host_addr; /* IPv4, network byte order; 0 = any */
-	uint16_t host_port;
-	uint16_t guest_port;
-};
-
-/* What a backend is made from (filled from struct net_config). */
-struct net_backend_opts {
-	enum net_kind kind;
-	const char *ifname; /* NET_TAP: an existing tap device */
-	unsigned queues;    /* NET_TAP: queue pairs (IFF_MULTI_QUEUE when > 1); user: 1 */
-	const struct net_hostfwd *hostfwd;
-	unsigned nhostfwd;
-};
 
 struct net_backend;
 
@@ -107,9 +87,10 @@ struct net_backend {
 	struct loop *loop;
 };
 
-/* Create a backend bound to loop, calling rx_ready/tx_ready(opaque, q) on the loop thread.
- * On failure returns -errno with one line in e (e.g. "tap device 'tap0' does not exist"). */
-int net_backend_create(struct net_backend **out, const struct net_backend_opts *o,
+/* Create the backend of NIC nc (user or tap, nc->queues pairs, port forwards) bound to loop,
+ * calling rx_ready/tx_ready(opaque, q) on the loop thread. On failure returns -errno with one
+ * line in e (e.g. "tap device 'tap0' does not exist ..."). */
+int net_backend_create(struct net_backend **out, const struct net_config *nc,
 		       struct loop *loop, net_ready_fn rx_ready, net_ready_fn tx_ready,
 		       void *opaque, struct err *e) __attribute__((warn_unused_result));
 
@@ -117,19 +98,15 @@ int net_backend_create(struct net_backend **out, const struct net_backend_opts *
 void net_backend_destroy(struct net_backend *b);
 
 /* tap.c, slirp.c: the constructors behind net_backend_create. */
-int net_tap_create(struct net_backend **out, const struct net_backend_opts *o, struct loop *l,
+int net_tap_create(struct net_backend **out, const struct net_config *nc, struct loop *l,
 		   struct err *e) __attribute__((warn_unused_result));
-int net_slirp_create(struct net_backend **out, const struct net_backend_opts *o,
+int net_slirp_create(struct net_backend **out, const struct net_config *nc,
 		     struct loop *l, struct err *e) __attribute__((warn_unused_result));
 
 /* The MAC for NIC number index of the VM called name (NULL: unnamed) with backend kind and
  * ifname (NULL for user): a stable hash of those, locally administered and unicast. */
 void net_mac_derive(uint8_t mac[6], const char *name, unsigned index, enum net_kind kind,
 		    const char *ifname);
-
-/* Parse "xx:xx:xx:xx:xx:xx" (hex, either case). 0, or -EINVAL for another form or a
- * multicast address (low bit of the first byte set), or all zeros. */
-int net_mac_parse(const char *s, uint8_t mac[6]);
 
 /* Write mac as "xx:xx:xx:xx:xx:xx" into buf (18 bytes). Returns buf. */
 char *net_mac_format(const uint8_t mac[6], char buf[18]);

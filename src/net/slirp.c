@@ -450,7 +450,7 @@ static const struct net_backend_ops slirp_ops = {
 	.destroy = sl_destroy,
 };
 
-int net_slirp_create(struct net_backend **out, const struct net_backend_opts *o,
+int net_slirp_create(struct net_backend **out, const struct net_config *o,
 		     struct loop *l, struct err *e)
 {
 	SlirpConfig cfg = {
@@ -487,8 +487,9 @@ int net_slirp_create(struct net_backend **out, const struct net_backend_opts *o,
 	}
 	for (unsigned i = 0; i < o->nhostfwd; i++) {
 		const struct net_hostfwd *f = &o->hostfwd[i];
-		struct in_addr host = {.s_addr = f->host_addr};
-		struct in_addr guest = {.s_addr = htonl(SLIRP_GUEST_ADDR)};
+		struct in_addr host = {.s_addr = htonl(f->host_addr)};
+		struct in_addr guest = {.s_addr = htonl(f->guest_addr ? f->guest_addr
+							       : SLIRP_GUEST_ADDR)};
 
 		if (slirp_add_hostfwd(s->slirp, f->udp, host, f->host_port, guest,
 				      f->guest_port) < 0) {

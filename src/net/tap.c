@@ -191,7 +191,7 @@ static int tap_open_queue(struct tap_queue *q, const char *name, unsigned queues
 	return 0;
 }
 
-int net_tap_create(struct net_backend **out, const struct net_backend_opts *o, struct loop *l,
+int net_tap_create(struct net_backend **out, const struct net_config *o, struct loop *l,
 		   struct err *e)
 {
 	unsigned queues = o->queues ? o->queues : 1;

@@ -50,20 +50,12 @@ static void mac_derive_is_stable_and_local(void **st)
 	}
 }
 
-static void mac_parse_and_format(void **st)
+static void mac_format(void **st)
 {
-	uint8_t m[6];
+	const uint8_t m[6] = {0x52, 0x54, 0, 0xab, 0xcd, 0xef};
 	char buf[18];
 
-	assert_int_equal(net_mac_parse("52:54:00:AB:cd:ef", m), 0);
 	assert_string_equal(net_mac_format(m, buf), "52:54:00:ab:cd:ef");
-	assert_int_equal(net_mac_parse("53:54:00:ab:cd:ef", m), -EINVAL); /* multicast */
-	assert_int_equal(net_mac_parse("00:00:00:00:00:00", m), -EINVAL);
-	assert_int_equal(net_mac_parse("52:54:00:ab:cd", m), -EINVAL);
-	assert_int_equal(net_mac_parse("52:54:00:ab:cd:ef:", m), -EINVAL);
-	assert_int_equal(net_mac_parse("52-54-00-ab-cd-ef", m), -EINVAL);
-	assert_int_equal(net_mac_parse("52:54:00:ab:cd:eg", m), -EINVAL);
-	assert_int_equal(net_mac_parse(NULL, m), -EINVAL);
 }
 
 /* ---- a tiny "device": counts rx_ready calls, waits for them ---- */
@@ -160,13 +152,14 @@ static uint16_t free_port(void)
 static int slirp_setup(void **st)
 {
 	struct slirp_fixture *f = calloc(1, sizeof(*f));
-	struct net_hostfwd fwd = {.guest_port = 80};
-	struct net_backend_opts o = {.kind = NET_USER, .hostfwd = &fwd, .nhostfwd = 1};
+	struct net_config o = {.kind = NET_USER, .nhostfwd = 1};
+	struct net_hostfwd *fwd = &o.hostfwd[0];
 	struct err e = {{0}};
 
 	pthread_mutex_init(&f->d.lock, NULL);
 	pthread_cond_init(&f->d.cond, NULL);
-	f->fwd_port = fwd.host_port = free_port();
+	fwd->guest_port = 80;
+	f->fwd_port = fwd->host_port = free_port();
 	assert_int_equal(loop_create(&f->loop), 0);
 	assert_int_equal(net_backend_create(&f->b, &o, f->loop, on_rx, on_tx, &f->d, &e), 0);
 	assert_string_equal(f->b->kind, "user");
@@ -299,8 +292,8 @@ static void slirp_refuses_a_taken_port(void **st)
 	struct sockaddr_in a = {.sin_family = AF_INET};
 	socklen_t l = sizeof(a);
 	int s = socket(AF_INET, SOCK_STREAM, 0);
-	struct net_hostfwd fwd = {.guest_port = 22};
-	struct net_backend_opts o = {.kind = NET_USER, .hostfwd = &fwd, .nhostfwd = 1};
+	struct net_config o = {.kind = NET_USER, .nhostfwd = 1};
+	struct net_hostfwd *fwd = &o.hostfwd[0];
 	struct net_backend *b = NULL;
 	struct loop *loop;
 	struct err e = {{0}};
@@ -309,11 +302,12 @@ static void slirp_refuses_a_taken_port(void **st)
 	assert_int_equal(bind(s, (struct sockaddr *)&a, sizeof(a)), 0);
 	assert_int_equal(listen(s, 1), 0);
 	assert_int_equal(getsockname(s, (struct sockaddr *)&a, &l), 0);
-	fwd.host_port = ntohs(a.sin_port);
+	fwd->guest_port = 22;
+	fwd->host_port = ntohs(a.sin_port);
 	assert_int_equal(loop_create(&loop), 0);
 	assert_int_equal(net_backend_create(&b, &o, loop, on_rx, on_tx, NULL, &e), -EADDRINUSE);
 	snprintf(want, sizeof(want), "hostfwd=tcp:%u-:22: cannot listen on host port %u (in use?)",
-		 fwd.host_port, fwd.host_port);
+		 fwd->host_port, fwd->host_port);
 	assert_string_equal(e.msg, want);
 	assert_null(b);
 	loop_destroy(loop);
@@ -322,7 +316,7 @@ static void slirp_refuses_a_taken_port(void **st)
 
 static void tap_refusals(void **st)
 {
-	struct net_backend_opts o = {.kind = NET_TAP, .ifname = "tvnope0"};
+	struct net_config o = {.kind = NET_TAP, .ifname = "tvnope0"};
 	struct net_backend *b = NULL;
 	struct loop *loop;
 	struct err e = {{0}};
@@ -417,7 +411,7 @@ static size_t udp_frame(uint8_t *f, const uint8_t *dst_mac, uint16_t port, const
 
 static void tap_frames_both_ways(void **st)
 {
-	struct net_backend_opts o = {.kind = NET_TAP, .ifname = "tvt0"};
+	struct net_config o = {.kind = NET_TAP, .ifname = "tvt0"};
 	struct sockaddr_in host = {.sin_family = AF_INET, .sin_port = htons(5555)};
 	struct sockaddr_in to = {.sin_family = AF_INET, .sin_port = htons(4000)};
 	struct net_backend *b = NULL;
@@ -491,7 +485,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(mac_derive_is_stable_and_local),
-		cmocka_unit_test(mac_parse_and_format),
+		cmocka_unit_test(mac_format),
 		cmocka_unit_test_setup_teardown(slirp_answers_arp_for_the_gateway, slirp_setup,
 						slirp_teardown),
 		cmocka_unit_test_setup_teardown(slirp_offers_a_dhcp_lease, slirp_setup,
