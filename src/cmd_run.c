@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/mgmt.h"
 #include "cmds.h"
 #include "util/log.h"
 #include "util/size.h"
@@ -163,19 +164,31 @@ int cmd_run(int argc, char **argv)
 {
 	struct vm_config cfg;
 	struct err e = {""};
+	struct mgmt mgmt;
+	char name[32];
 	struct vm *vm;
+	bool restart = false;
 	int status;
 
 	if (parse_args(argc, argv, &cfg))
 		return 1;
+	snprintf(name, sizeof(name), "vm-%d", (int)getpid());
+	if (mgmt_open(&mgmt, name, NULL))
+		return 1;
 	vm = malloc(sizeof(*vm));
 	if (!vm) {
 		log_err("out of memory");
+		mgmt_close(&mgmt, 1);
 		return 1;
 	}
 	for (;;) {
 		if (vm_create(vm, &cfg, &e)) {
 			log_err("%s", e.msg);
+			vm_destroy(vm);
+			status = 1;
+			break;
+		}
+		if (mgmt_attach(&mgmt, vm, NULL, restart)) {
 			vm_destroy(vm);
 			status = 1;
 			break;
@@ -186,11 +199,15 @@ int cmd_run(int argc, char **argv)
 		vm_destroy(vm);
 		if (atomic_load(&vm->quit)) /* a signal that came while the guest rebooted */
 			status = vm_exit_status(VM_STOP_QUIT, 0);
-		if (!(status == 2 && cfg.on_reboot == REBOOT_RESTART))
+		/* vm.reboot from the API restarts whatever --on-reboot says */
+		if (!(status == 2 &&
+		      (cfg.on_reboot == REBOOT_RESTART || atomic_load(&vm->life.restart))))
 			break;
 		log_info("guest rebooted: restarting");
 		cfg.console_append = true; /* one log across restarts */
+		restart = true;
 	}
 	free(vm);
+	mgmt_close(&mgmt, status);
 	return status;
 }
