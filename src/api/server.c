@@ -234,8 +234,6 @@ static void api_destroy(void *opaque)
 /* libmicrohttpd's own complaints (a client's bad request) are not the monitor's. */
 static void mhd_log(void *cls, const char *fmt, va_list ap) {}
 
-char *api_config_json(const struct vm *vm);
-
 int api_start(struct vm *vm, const struct api_params *p, struct err *e)
 {
 	struct api *a = calloc(1, sizeof(*a));
@@ -250,7 +248,7 @@ int api_start(struct vm *vm, const struct api_params *p, struct err *e)
 	snprintf(a->socket_path, sizeof(a->socket_path), "%s", p->socket_path);
 	a->p.name = a->name;
 	a->p.socket_path = a->socket_path;
-	a->config_json = api_config_json(vm);
+	a->config_json = vm_config_to_json(&vm->cfg, false); /* the --config file format */
 	a->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
 	if (a->timer_fd < 0 || !a->config_json) {
 		ret = errf(e, a->timer_fd < 0 ? -errno : -ENOMEM, "cannot set up the API: %s",
