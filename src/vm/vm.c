@@ -198,8 +198,6 @@ static int refuse_unbuilt(const struct vm_config *c, struct err *e)
 		return errf(e, -ENOTSUP, "--console virtio: virtio-console is not available yet");
 	if (c->firmware == FIRMWARE_BIOS)
 		return errf(e, -ENOTSUP, "--firmware bios: BIOS boot is not available yet");
-	if (c->api_socket || c->event_monitor)
-		return errf(e, -ENOTSUP, "--api-socket/--event-monitor: the API is not available yet");
 	return 0;
 }
 
@@ -219,6 +217,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_mutex_init(&vm->coalesced_lock, NULL);
 	pthread_mutex_init(&vm->irq_lock, NULL);
+	lifecycle_init(vm);
 
 	if (cfg->stats && !(vm->port_exits = calloc(65536, sizeof(*vm->port_exits)))) {
 		ret = errf(e, -ENOMEM, "out of memory");
@@ -284,6 +283,7 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status)
 	if (why == VM_STOP_QUIT)
 		atomic_store(&vm->quit, true);
 	atomic_store(&vm->stopping, true);
+	lifecycle_wake(vm); /* parked vCPUs see the stop */
 	for (unsigned i = 0; i < vm->ncpus_created; i++)
 		vcpu_kick(&vm->vcpus[i]);
 }
@@ -310,6 +310,7 @@ int vm_exit_status(enum vm_stop_reason why, int testdev_status)
 {
 	switch (why) {
 	case VM_STOP_POWEROFF:
+	case VM_STOP_API_SHUTDOWN:
 		return 0;
 	case VM_STOP_REBOOT:
 		return 2;
@@ -338,17 +339,23 @@ static void on_signal(void *opaque, uint32_t events)
 		vm_request_stop(vm, VM_STOP_QUIT, 0);
 }
 
-static void print_stats(struct vm *vm)
+const char *vm_stat_name(enum vm_stat s)
 {
 	static const char *const names[STAT_COUNT] = {
 		"io", "mmio", "hlt", "shutdown", "system_event", "intr", "other",
 		"io_unclaimed", "mmio_unclaimed"};
+
+	return (unsigned)s < STAT_COUNT ? names[s] : "unknown";
+}
+
+static void print_stats(struct vm *vm)
+{
 	char line[512];
 	size_t used = 0;
 
 	for (int i = 0; i < STAT_COUNT; i++)
 		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s=%llu",
-					 i ? " " : "", names[i], atomic_load(&vm->stats[i]));
+					 i ? " " : "", vm_stat_name((enum vm_stat)i), atomic_load(&vm->stats[i]));
 	log_info("exits: %s", line);
 	if (!vm->port_exits)
 		return;
@@ -441,9 +448,11 @@ void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	vm->vm_fd = vm->kvm_fd = -1;
 	vm->coalesced_ring = NULL;
+	vm_counters_free(vm);
 	pthread_mutex_destroy(&vm->coalesced_lock);
 	free(vm->irq_routes);
 	vm->irq_routes = NULL;
 	pthread_mutex_destroy(&vm->irq_lock);
 	pthread_mutex_destroy(&vm->stop_lock);
+	lifecycle_destroy(vm);
 }
