@@ -378,4 +378,5 @@ const struct block_ops block_vhd_ops = {
 	.discard = vhd_discard,
 	.info = vhd_info,
 	.close = vhd_close,
+	.map = vhd_map,
 };
