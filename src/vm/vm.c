@@ -195,8 +195,6 @@ static int refuse_unbuilt(const struct vm_config *c, struct err *e)
 			return errf(e, -ENOTSUP, "--disk if=ide: the IDE controller is not available yet");
 	if (c->nnets)
 		return errf(e, -ENOTSUP, "--net: virtio-net is not available yet");
-	if (c->console == CONSOLE_VIRTIO)
-		return errf(e, -ENOTSUP, "--console virtio: virtio-console is not available yet");
 	if (c->firmware == FIRMWARE_BIOS)
 		return errf(e, -ENOTSUP, "--firmware bios: BIOS boot is not available yet");
 	return 0;
