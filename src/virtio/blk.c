@@ -17,7 +17,7 @@
 #include <unistd.h>
 #include <linux/falloc.h>
 
-#include "block/aio.h"
+#include "virtio/aio.h"
 #include "block/block.h"
 #include "util/bytes.h"
 #include "util/log.h"
@@ -483,7 +483,8 @@ static void fill_config(struct vblk *b)
 
 	le_put(c + 0, b->capacity / 512, 8);
 	le_put(c + 12, BLK_SEG_MAX, 4);
-	le_put(c + 20, 512, 4); /* blk_size */
+	/* blk_size: the format's logical sector (VHDX may say 4096), else 512 */
+	le_put(c + 20, b->bd->logical_sector ? b->bd->logical_sector : 512, 4);
 	le_put(c + 34, b->d.nqueues, 2);
 	le_put(c + 36, BLK_MAX_ZERO_SECTORS, 4); /* max_discard_sectors */
 	le_put(c + 40, 1, 4);			 /* max_discard_seg */

@@ -1,5 +1,5 @@
 /* aio.c: io_uring or a thread pool behind one small interface (aio.h). */
-#include "block/aio.h"
+#include "virtio/aio.h"
 
 #include <errno.h>
 #include <liburing.h>
