@@ -18,7 +18,7 @@ secs=${L2_TIMEOUT:-400}
 [ -x "$TV" ] || { notok "virtio" "no $TV (run make)"; exit 0; }
 l2_kernel || { notok "virtio" "no /boot/vmlinuz-*"; exit 0; }
 command -v mke2fs >/dev/null && command -v debugfs >/dev/null || { notok "virtio" "no e2fsprogs"; exit 0; }
-l2_initramfs --init "$TOP/tests/nested/virtio-guest.sh" \
+l2_initramfs --init "$TOP/tests/nested/virtio-guest.init" \
 	--modules "virtio_pci virtio_mmio virtio_blk virtio-rng virtio_console crc32c_generic ext4" ||
 	{ notok "virtio" "tools/mkinitramfs failed"; exit 0; }
 
