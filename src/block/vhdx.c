@@ -244,6 +244,7 @@ static int load_bat(struct block_dev *bd, struct vhdx *v, struct err *e)
 	}
 	v->alloc_at = (v->used_end > v->file_size ? v->used_end : v->file_size);
 	v->alloc_at = (v->alloc_at + VHDX_MiB - 1) / VHDX_MiB * VHDX_MiB;
+	v->prealloc_end = v->file_size;
 	return 0;
 }
 
@@ -306,6 +307,7 @@ static void vhdx_close(struct block_dev *bd)
 {
 	struct vhdx *v = bd->priv;
 
+	vhdx_trim(bd, v);
 	vhdx_free(v);
 	free(v);
 }

@@ -25,6 +25,7 @@ struct vhdx {
 	uint64_t file_size;	  /* at open (after an RW replay) */
 	uint64_t used_end;	  /* end of the last structure or block the metadata uses */
 	uint64_t alloc_at;	  /* where the next block goes (1 MiB aligned, past the file) */
+	uint64_t prealloc_end;	  /* the file is extended (and flushed) up to here */
 	struct vhdx_log_replay log; /* pending entries replayed in memory (read-only open) */
 	bool log_mem;
 	uint32_t log_pending;	  /* entries of the active sequence found at open */
@@ -91,6 +92,8 @@ int vhdx_open_parent(struct block_dev *bd, struct vhdx *v, const struct block_op
 		     struct err *e);
 int vhdx_read(struct block_dev *bd, void *buf, size_t len, uint64_t off);
 int vhdx_write(struct block_dev *bd, const void *buf, size_t len, uint64_t off);
+/* Cut the zeros extended ahead of allocation that no block used (a clean close). */
+void vhdx_trim(struct block_dev *bd, struct vhdx *v);
 /* Fill a fresh random GUID (version 4). */
 void vhdx_guid_random(vhdx_guid *g);
 
