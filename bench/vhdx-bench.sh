@@ -62,8 +62,10 @@ run() { # run TOOL IMAGE WORKLOAD
 	sync -f "$f"
 	if [ "$tool" = thinvisor ]; then
 		out=$({ time "$TV" img bench -f "$fmt" ${ARGS[$wl]} "$f"; } 2>&1)
-	else
+	elif [ "$tool" = qemu-img ]; then
 		out=$({ time qemu-img bench -f "$fmt" ${ARGS[$wl]} "$f"; } 2>&1)
+	else # qemu-img one request at a time, as thinvisor img bench
+		out=$({ time qemu-img bench -d 1 -f "$fmt" ${ARGS[$wl]} "$f"; } 2>&1)
 	fi
 	T[$tool,$img,$wl]+="$(sed -n 's/^Run completed in \([0-9.]*\) seconds.*/\1/p' <<<"$out") "
 	C[$tool,$img,$wl]+="$(awk '/^CPU [0-9]/ {print $2 + $3}' <<<"$out") "
@@ -77,8 +79,8 @@ rows() { # the (image, workload) rows each tool runs
 }
 for ((rep = 1; rep <= REPS; rep++)); do
 	while read -r img wl; do
-		tools=(thinvisor qemu-img)
-		((rep % 2)) || tools=(qemu-img thinvisor)
+		tools=(thinvisor qemu-img qemu-d1)
+		((rep % 2)) || tools=(qemu-d1 qemu-img thinvisor)
 		for tool in "${tools[@]}"; do run $tool $img $wl; done
 	done < <(rows)
 	for wl in "${WORKLOADS[@]}"; do
@@ -96,8 +98,8 @@ rate() { # rate WORKLOAD SECONDS: MiB/s for sequential, IOPS for 4 KiB
 unit() { case $1 in seq-*) echo "MiB/s" ;; *) echo "IOPS" ;; esac; }
 label() { case $1 in new) echo "dynamic, empty (allocating)" ;; child) echo "differencing (half in the child)" ;; *) echo "$1" ;; esac; }
 
-echo "| workload | image | thinvisor | qemu-img | thinvisor / qemu-img | CPU qemu-img / thinvisor | raw (thinvisor) | VHDX / raw | CPU raw / VHDX |"
-echo "|---|---|---:|---:|---:|---:|---:|---:|---:|"
+echo "| workload | image | thinvisor | qemu-img | thinvisor / qemu-img | qemu-img -d 1 | thinvisor / qemu-img -d 1 | CPU qemu-img / thinvisor | raw (thinvisor) | VHDX / raw | CPU raw / VHDX |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for wl in "${WORKLOADS[@]}"; do
 	r=$(rate $wl "$(median "${T[thinvisor,raw,$wl]}")") rc=$(median "${C[thinvisor,raw,$wl]}")
 	for img in fixed dynamic new child; do
@@ -107,19 +109,22 @@ for wl in "${WORKLOADS[@]}"; do
 			b=$(rate $wl "$(median "${T[qemu-img,$img,$wl]}")")
 			ratio=$(awk -v a=$a -v b=$b 'BEGIN {printf "%.2f", a / b}')
 			cr=$(awk -v a=$ac -v b="$(median "${C[qemu-img,$img,$wl]}")" 'BEGIN {printf "%.2f", b / a}')
+			d=$(rate $wl "$(median "${T[qemu-d1,$img,$wl]}")")
+			dr=$(awk -v a=$a -v b=$d 'BEGIN {printf "%.2f", a / b}')
 		else
-			b="(cannot open)" ratio="-" cr="-"
+			b="(cannot open)" ratio="-" cr="-" d="-" dr="-"
 		fi
 		vr=$(awk -v a=$a -v b=$r 'BEGIN {printf "%.2f", a / b}')
 		vc=$(awk -v a=$ac -v b=$rc 'BEGIN {printf "%.2f", b / a}')
 		[ $img = new ] && vr="-" vc="-"
-		echo "| $wl ($(unit $wl)) | $(label $img) | $a | $b | $ratio | $cr | $r | $vr | $vc |"
+		echo "| $wl ($(unit $wl)) | $(label $img) | $a | $b | $ratio | $d | $dr | $cr | $r | $vr | $vc |"
 	done
 done
 echo
 echo "$REPS reps interleaved, medians; ${SIZE_MB} MiB images in the page cache ($(df -T "$W" | awk 'NR==2 {print $2}') under $W)."
 echo "Sequential: 1 MiB requests, $SEQ_COUNT of them; 4 KiB: $RND_COUNT reads / $WR_COUNT writes at a $((STRIDE / 1024)) KiB stride."
-echo "qemu-img bench: its defaults (queue depth 64, aio=threads, cache=writeback); thinvisor img bench:"
-echo "synchronous pread/pwrite, one request at a time. VHDX / raw: the allocated images only."
+echo "qemu-img bench: its defaults (queue depth 64, aio=threads, cache=writeback), and with -d 1 (one"
+echo "request at a time, like thinvisor img bench: synchronous pread/pwrite). VHDX / raw: the"
+echo "allocated images only."
 echo "CPU columns: user + system seconds of the whole process (all threads), as ratios where"
 echo "above 1 means thinvisor's VHDX costs less; they hold still when other load blurs the rates."

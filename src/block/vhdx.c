@@ -146,7 +146,7 @@ static int load_regions(struct block_dev *bd, struct vhdx *v, struct err *e)
 
 	if (!buf)
 		return errf(e, -ENOMEM, "%s: out of memory", bd->path);
-	for (int i = 1; i >= 0; i--) {
+	for (int i = 0; i < 2 && (ok < 0 || (bd->flags & BLOCK_VERIFY)); i++) {
 		struct vhdx_regions r;
 		int rc = vhdx_pread(bd, buf, VHDX_RT_SIZE, i ? VHDX_RT2_OFF : VHDX_RT1_OFF);
 
@@ -156,7 +156,7 @@ static int load_regions(struct block_dev *bd, struct vhdx *v, struct err *e)
 		else
 			errf(&re[i], rc, "cannot read it");
 		v->rt_bad[i] = rc != 0;
-		if (!rc) {
+		if (!rc && ok < 0) {
 			v->rg = r;
 			ok = i;
 		} else if (rc == -EOPNOTSUPP) {

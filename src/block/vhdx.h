@@ -58,8 +58,9 @@ int vhdx_create(const char *path, const struct vhdx_create_opts *o, struct err *
  * pending (bytes past the end of the file up to the log's LastFileOffset read as zeros). */
 int vhdx_pread(struct block_dev *bd, void *buf, size_t len, uint64_t off);
 
-/* Renew FileWriteGuid (and DataWriteGuid when data) in both headers: the non-current one is
- * written first with the next sequence number, flushed, then the other. 0 or -errno. */
+/* Renew FileWriteGuid (and DataWriteGuid when data; LogGuid when log_guid): the non-current
+ * header is written with the next sequence number and flushed, becoming the current one; the
+ * other copy stays as it was (valid, one update behind). 0 or -errno. */
 int vhdx_bump_headers(struct block_dev *bd, bool data, const vhdx_guid *log_guid);
 
 /* Replay the pending log (r) into the file: data sectors, zero ranges, the file extended to
