@@ -154,6 +154,13 @@ if [ $have_py = 1 ]; then
 	done
 	[ $st != 99 ] && ok "replay killed after each of its $((n - 1)) steps: the data always reads right"
 	check "...and a final --repair leaves a clean image" bash -c "\"$TV\" img check --repair lk.vhdx >/dev/null; \"$TV\" img check lk.vhdx"
+	"$TV" img create -f vhdx -o block_size=1M lie.vhdx 16M >/dev/null
+	head -c 4096 /dev/urandom >c4k
+	"$TV" img write lie.vhdx $((5 * MiB)) c4k >/dev/null
+	python3 "$MKLOG" lie.vhdx 9 $((5 * MiB)) lie
+	expect_only_error "a log that claims a larger file than there is: refused" 1 \
+		"$E img info: lie.vhdx: the log says the file had at least $(( $(stat -c %s lie.vhdx) + 1073741824 )) bytes, it has $(stat -c %s lie.vhdx) (truncated?)" \
+		"$TV" img info lie.vhdx
 fi
 
 # --- 5. a kill at every step of an allocation (dynamic, differencing) -----------------------
