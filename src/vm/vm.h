@@ -89,6 +89,8 @@ struct vm {
 	struct kvm_irq_routing *irq_routes;
 	pthread_mutex_t irq_lock;
 
+	struct err dev_err; /* a failing device init's one-line message (devif_err) */
+
 	/* virtio-mmio devices, for the DSDT (devif_virtio_mmio_slot) */
 	unsigned nvmmio;
 	struct vm_mmio_dev {
