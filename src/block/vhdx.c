@@ -372,4 +372,5 @@ const struct block_ops block_vhdx_ops = {
 	.info = vhdx_info,
 	.status = vhdx_status_op,
 	.close = vhdx_close,
+	.map = vhdx_map,
 };

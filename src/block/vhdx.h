@@ -93,6 +93,9 @@ int vhdx_open_parent(struct block_dev *bd, struct vhdx *v, const struct block_op
 		     struct err *e);
 int vhdx_read(struct block_dev *bd, void *buf, size_t len, uint64_t off);
 int vhdx_write(struct block_dev *bd, const void *buf, size_t len, uint64_t off);
+/* block_ops.map: present sectors map into the file (reads and writes), absent ones read
+ * through the parent (or as zeros) and write through the slow path (allocation, bitmap). */
+int vhdx_map(struct block_dev *bd, uint64_t off, uint64_t len, bool write, struct block_map *m);
 /* Cut the zeros extended ahead of allocation that no block used (a clean close). */
 void vhdx_trim(struct block_dev *bd, struct vhdx *v);
 /* Fill a fresh random GUID (version 4). */

@@ -390,3 +390,61 @@ int vhdx_status(struct block_dev *bd, uint64_t off, uint64_t len, uint64_t *run)
 		*run = (s + k) * ls - in;
 	return bit(bm, s);
 }
+
+/* Reads of a range this layer does not hold: the parent's mapping, or zeros beyond it. */
+static int map_absent(struct vhdx *v, uint64_t off, uint64_t len, struct block_map *m)
+{
+	struct block_dev *p = v->parent;
+
+	if (p && off < p->size)
+		return block_map(p, off, p->size - off < len ? p->size - off : len, false, m);
+	*m = (struct block_map){.kind = BLOCK_MAP_ZERO, .fd = -1, .len = len};
+	return 0;
+}
+
+int vhdx_map(struct block_dev *bd, uint64_t off, uint64_t len, bool write, struct block_map *m)
+{
+	struct vhdx *v = bd->priv;
+	uint32_t bs = v->meta.block_size, ls = v->meta.lsec, in = (uint32_t)(off % bs);
+	uint64_t blk = off / bs, e = v->bat[vhdx_bat_pb(&v->geom, blk)], n, s, k;
+	uint8_t *bm;
+	int ret;
+
+	n = bs - in < len ? bs - in : len;
+	*m = (struct block_map){.kind = BLOCK_MAP_SLOW, .fd = -1, .len = n};
+	/* the headers say "changed" before any data is written in place */
+	if (write && !v->guids_bumped && (ret = vhdx_bump_headers(bd, true, NULL)) != 0)
+		return ret;
+	if (v->log_mem) /* reads go through the in-memory replay */
+		return 0;
+	switch (vhdx_bat_state(e)) {
+	case VHDX_PB_FULLY_PRESENT:
+		*m = (struct block_map){.kind = BLOCK_MAP_DATA, .fd = bd->fd,
+					.file_off = vhdx_bat_off(e) + in, .len = n};
+		return 0;
+	case VHDX_PB_PARTIALLY_PRESENT:
+		break;
+	case VHDX_PB_NOT_PRESENT:
+		return write ? 0 : map_absent(v, off, n, m);
+	default:
+		if (!write)
+			*m = (struct block_map){.kind = BLOCK_MAP_ZERO, .fd = -1, .len = n};
+		return 0;
+	}
+	ret = get_bitmap(bd, v, blk, &bm);
+	if (ret)
+		return ret;
+	s = in / ls;
+	k = bit_run(bm, s, bs / ls - s);
+	if ((s + k) * ls - in < n)
+		n = (s + k) * ls - in;
+	if (in % ls && !bit(bm, s) && write)
+		n = ls - in % ls; /* a part of an absent 4 KiB sector: merged by the slow path */
+	if (bit(bm, s)) {
+		*m = (struct block_map){.kind = BLOCK_MAP_DATA, .fd = bd->fd,
+					.file_off = vhdx_bat_off(e) + in, .len = n};
+		return 0;
+	}
+	m->len = n;
+	return write ? 0 : map_absent(v, off, n, m);
+}

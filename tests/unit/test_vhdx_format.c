@@ -431,12 +431,25 @@ static void test_states(void **state)
 	assert_int_equal(block_read(bd, buf, 4 * VHDX_MiB, 0), 0);
 	for (int b = 0; b < 4; b++)
 		assert_int_equal(buf[b * VHDX_MiB + 12345], b == 3 ? 0x77 : 0);
+	/* the fast-path map agrees: zeros, the parent's file, the slow path for writes */
+	struct block_map m;
+	assert_int_equal(block_map(bd, 0, 8192, false, &m), 0);
+	assert_int_equal(m.kind, BLOCK_MAP_ZERO);
+	assert_int_equal(block_map(bd, 3 * VHDX_MiB, 8192, false, &m), 0);
+	assert_int_equal(m.kind, BLOCK_MAP_DATA);
+	assert_int_not_equal(m.fd, bd->fd);
+	assert_int_equal(block_map(bd, 3 * VHDX_MiB, 8192, true, &m), 0);
+	assert_int_equal(m.kind, BLOCK_MAP_SLOW);
 	memset(buf, 0x99, 4096);
 	assert_int_equal(block_write(bd, buf, 4096, 8192), 0);
 	assert_int_equal(block_read(bd, buf, VHDX_MiB, 0), 0);
 	assert_int_equal(buf[8192], 0x99);
 	assert_int_equal(buf[0], 0);
 	assert_int_equal(buf[VHDX_MiB - 1], 0);
+	assert_int_equal(block_map(bd, 8192, 4096, true, &m), 0);
+	assert_int_equal(m.kind, BLOCK_MAP_DATA);
+	assert_int_equal(m.fd, bd->fd);
+	assert_int_equal(m.len, 4096);
 	block_close(bd);
 	unlink(child);
 	unlink(base);
