@@ -47,6 +47,7 @@ done
 (cd "$root" && find . | sort | cpio -o -H newc --quiet | gzip -n) >"$d/extra.cpio.gz"
 cat "$L2_INITRD" "$d/extra.cpio.gz" >"$d/guest.cpio.gz"
 
+[ -c /dev/net/tun ] || modprobe tun 2>/dev/null
 ip netns add "$ns"
 ip -n "$ns" link set lo up
 ip -n "$ns" tuntap add dev tvb0 mode tap vnet_hdr

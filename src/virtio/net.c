@@ -46,6 +46,10 @@ static void update_link(struct vnet *n)
 	}
 }
 
+static void ctrl_work(struct vnet *n);
+
+/* Deferred work from a vCPU (activation, reset, the core's catch-up at DRIVER_OK): backend
+ * state, then every queue. */
 static void on_ctl(void *opaque, uint32_t events)
 {
 	struct vnet *n = opaque;
@@ -59,6 +63,8 @@ static void on_ctl(void *opaque, uint32_t events)
 		vnet_rx(n, p);
 		vnet_tx(n, p);
 	}
+	if (n->active)
+		ctrl_work(n);
 	pthread_mutex_unlock(&n->vdev.lock);
 }
 
@@ -116,9 +122,22 @@ static void ctrl_work(struct vnet *n)
 	unsigned qi = ctrl_queue(n);
 	struct virtq *q = &n->vdev.st.q[qi];
 	const char *why;
-	int r;
 
-	while ((r = virtq_pop(q, n->vdev.mem, &n->ctle, &why)) > 0) {
+	if (!virtio_queue_live(&n->vdev, qi))
+		return;
+	for (;;) {
+		int r = virtq_pop(q, n->vdev.mem, &n->ctle, &why);
+
+		if (r < 0) {
+			virtio_needs_reset(&n->vdev, why);
+			return;
+		}
+		if (r == 0) {
+			/* with the event index, the guest kicks again only if we ask */
+			if (virtq_set_notify(q, n->vdev.mem, true))
+				continue;
+			return;
+		}
 		if (!n->ctle.nin) {
 			virtio_needs_reset(&n->vdev, "control request without room for its ack");
 			return;
@@ -128,8 +147,6 @@ static void ctrl_work(struct vnet *n)
 		virtq_flush(q, n->vdev.mem);
 		virtio_queue_notify_guest(&n->vdev, qi);
 	}
-	if (r < 0)
-		virtio_needs_reset(&n->vdev, why);
 }
 
 static void vnet_notify(struct virtio_dev *d, unsigned qi)

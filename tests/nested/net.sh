@@ -26,6 +26,8 @@ command -v ip >/dev/null || { notok "net" "no ip (install iproute2)"; exit 0; }
 l2_kernel || { notok "net" "no /boot/vmlinuz-*"; exit 0; }
 l2_initramfs --modules "virtio_pci virtio_net" || { notok "net" "tools/mkinitramfs failed"; exit 0; }
 
+# the tun driver is a module: its /dev/net/tun appears once it is loaded
+[ -c /dev/net/tun ] || modprobe tun 2>/dev/null
 ns=tvnet$$
 d=$(mktemp -d)
 helper=
@@ -67,9 +69,10 @@ ip link set $user up
 ip link set $tap up
 sleep 1
 echo tv-carrier=$(cat /sys/class/net/$user/carrier)$(cat /sys/class/net/$tap/carrier)
-printf "#!/bin/sh\n[ \"\$1\" = bound ] || exit 0\nip addr add \$ip/\$mask dev \$interface\nip route add default via \$router\necho tv-lease=\$ip,\$router,\$dns\n" >/tmp/dhcp.sh
+printf "#!/bin/sh\n[ \"\$1\" = bound ] || exit 0\nip addr add \$ip/\$mask dev \$interface\nip route add default via \$router\necho tv-lease=\$ip,\$router,\$dns >/tmp/lease\n" >/tmp/dhcp.sh
 chmod +x /tmp/dhcp.sh
-udhcpc -i $user -s /tmp/dhcp.sh -q -n -t 10 -T 2 >/dev/null 2>&1 || echo tv-lease=none
+udhcpc -i $user -s /tmp/dhcp.sh -q -n -t 10 -T 2 >/dev/null 2>&1
+cat /tmp/lease 2>/dev/null || echo tv-lease=none
 wget -q -O /tmp/small http://10.0.2.2:8000/small && echo tv-small-sha=$(sha256sum </tmp/small | cut -d" " -f1)
 mkdir -p /www && head -c 16777216 /dev/urandom >/www/big && echo tv-gbig-sha=$(sha256sum </www/big | cut -d" " -f1)
 httpd -p 80 -h /www
