@@ -11,6 +11,8 @@ LIBS := -lpthread -ljson-c -lslirp -lmicrohttpd -lcurl
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRCS := $(shell find src -name '*.c' | sort)
+# The block layer (every driver) with what it needs, for unit tests and fuzzers.
+BLOCK_SRCS := $(sort $(wildcard src/block/*.c)) src/util/err.c
 OBJS := $(SRCS:%.c=$(O)/%.o)
 
 all: $(O)/thinvisor
