@@ -302,10 +302,8 @@ static int vnet_create(struct vm *vm, unsigned index)
 	if (ret)
 		return ret;
 	ret = net_backend_create(&n->be, nc, n->loop, be_rx_ready, be_tx_ready, n, &e);
-	if (ret) {
-		log_err("--net %u: %s", index + 1, e.msg);
-		return ret;
-	}
+	if (ret)
+		return devif_fail(vm, ret, "net %u: %s", index + 1, e.msg);
 	n->ctlfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (n->ctlfd < 0)
 		return -errno;

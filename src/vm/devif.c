@@ -3,6 +3,8 @@
 #include "vm/devif.h"
 
 #include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -35,6 +37,16 @@ int devif_mmio_register(struct vm *vm, uint64_t base, uint64_t len, const struct
 int devif_add_device(struct vm *vm, const char *name, void *state, void (*destroy)(void *))
 {
 	return vm_add_device(vm, name, state, destroy);
+}
+
+int devif_fail(struct vm *vm, int code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(vm->dev_err.msg, sizeof(vm->dev_err.msg), fmt, ap);
+	va_end(ap);
+	return code;
 }
 
 int devif_set_irq(struct vm *vm, unsigned gsi, int level) { return vm_set_irq(vm, gsi, level); }

@@ -78,7 +78,10 @@ static int create_devices(struct vm *vm, struct err *e)
 
 			if ((int)d->phase != phase)
 				continue;
+			vm->dev_err.msg[0] = 0;
 			ret = d->init(vm);
+			if (ret && vm->dev_err.msg[0])
+				return errf(e, ret, "%s", vm->dev_err.msg);
 			if (ret)
 				return errf(e, ret, "cannot create device %s: %s", d->name,
 					    strerror(-ret));
@@ -192,8 +195,6 @@ static int refuse_unbuilt(const struct vm_config *c, struct err *e)
 			return errf(e, -ENOTSUP, "--disk: virtio-blk is not available yet");
 		else
 			return errf(e, -ENOTSUP, "--disk if=ide: the IDE controller is not available yet");
-	if (c->nnets)
-		return errf(e, -ENOTSUP, "--net: virtio-net is not available yet");
 	if (c->console == CONSOLE_VIRTIO)
 		return errf(e, -ENOTSUP, "--console virtio: virtio-console is not available yet");
 	if (c->firmware == FIRMWARE_BIOS)

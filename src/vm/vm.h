@@ -74,6 +74,7 @@ struct vm {
 	enum vm_stop_reason stop_reason; /* first reason wins */
 	int stop_status;                 /* VM_STOP_TESTDEV: the status asked for */
 	char stop_detail[512];           /* registers and reason, for fatal stops */
+	struct err dev_err;              /* a device init's own one-line reason (devif_fail) */
 	atomic_bool stopping;
 	atomic_bool quit;                /* a quit (signal, Ctrl-A x) was asked for, even if it lost
 					    to another reason: no --on-reboot restart then */

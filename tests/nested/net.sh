@@ -44,6 +44,23 @@ ip -n "$ns" link set lo up
 ip -n "$ns" tuntap add dev tvtap0 mode tap || fail_setup "ip tuntap add failed"
 ip -n "$ns" addr add 192.168.77.1/24 dev tvtap0
 ip -n "$ns" link set tvtap0 up
+# refusals, one line each (no guest boots)
+refuse() { # refuse NAME LINE NET-SPEC...
+	local name=$1 line=$2 a=()
+	shift 2
+	for n in "$@"; do a+=(--net "$n"); done
+	expect_only_error "net: $name" 1 "thinvisor: error: $line" ip netns exec "$ns" "$TV" run \
+		--kernel "$L2_KERNEL" --console none "${a[@]}"
+}
+refuse "a tap device that does not exist" \
+	"net 1: tap device 'tvnope0' does not exist (create it: ip tuntap add dev tvnope0 mode tap)" tap=tvnope0
+refuse "a device that is not a tap" "net 2: tap device 'lo' is not a tap device (or is multi_queue)" user tap=lo
+ip netns exec "$ns" "$PY" -c 'import socket,time; s=socket.socket(); s.bind(("0.0.0.0",18081)); s.listen(); time.sleep(30)' &
+busy=$!
+sleep 0.5
+refuse "a port forward whose host port is taken" \
+	"net 1: hostfwd=tcp:18081-:22: cannot listen on host port 18081 (in use?)" user,hostfwd=tcp::18081-:22
+kill $busy 2>/dev/null
 mkdir -p "$d/www"
 head -c 4M /dev/urandom >"$d/www/small"
 head -c 16M /dev/urandom >"$d/www/big"
