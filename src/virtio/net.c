@@ -303,7 +303,7 @@ static int vnet_create(struct vm *vm, unsigned index)
 		return ret;
 	ret = net_backend_create(&n->be, nc, n->loop, be_rx_ready, be_tx_ready, n, &e);
 	if (ret)
-		return devif_fail(vm, ret, "net %u: %s", index + 1, e.msg);
+		return errf(devif_err(vm), ret, "net %u: %s", index + 1, e.msg);
 	n->ctlfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (n->ctlfd < 0)
 		return -errno;

@@ -3,8 +3,6 @@
 #include "vm/devif.h"
 
 #include <errno.h>
-#include <stdarg.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +19,7 @@ const struct vm_config *devif_config(struct vm *vm) { return &vm->cfg; }
 struct loop *devif_loop(struct vm *vm) { return vm->loop; }
 struct console *devif_console(struct vm *vm) { return vm->console; }
 struct pci_host *devif_pci(struct vm *vm) { return vm->pci; }
+struct err *devif_err(struct vm *vm) { return &vm->dev_err; }
 
 int devif_pio_register(struct vm *vm, uint64_t base, uint64_t len, const struct bus_ops *ops,
 		       void *opaque, const char *name)
@@ -37,16 +36,6 @@ int devif_mmio_register(struct vm *vm, uint64_t base, uint64_t len, const struct
 int devif_add_device(struct vm *vm, const char *name, void *state, void (*destroy)(void *))
 {
 	return vm_add_device(vm, name, state, destroy);
-}
-
-int devif_fail(struct vm *vm, int code, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(vm->dev_err.msg, sizeof(vm->dev_err.msg), fmt, ap);
-	va_end(ap);
-	return code;
 }
 
 int devif_set_irq(struct vm *vm, unsigned gsi, int level) { return vm_set_irq(vm, gsi, level); }

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "mem/gmem.h"
+#include "util/err.h"
 #include "vm/bus.h"
 #include "vm/device.h"
 
@@ -44,9 +45,9 @@ int devif_mmio_register(struct vm *vm, uint64_t base, uint64_t len, const struct
 int devif_add_device(struct vm *vm, const char *name, void *state, void (*destroy)(void *))
 	__attribute__((warn_unused_result));
 
-/* Fail a device's init with a one-line reason for the user ("tap device 'x' does not
- * exist ..."): vm_create reports it instead of the bare errno. Returns code (a -errno). */
-int devif_fail(struct vm *vm, int code, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* Where a failing init writes its one-line message (errf); vm_create prints it instead of the
+ * generic "cannot create device" line. Init only. */
+struct err *devif_err(struct vm *vm);
 
 /* Drive interrupt line gsi of the in-kernel irqchip to level. 0 or -errno. Any thread. */
 int devif_set_irq(struct vm *vm, unsigned gsi, int level);

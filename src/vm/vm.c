@@ -80,7 +80,7 @@ static int create_devices(struct vm *vm, struct err *e)
 				continue;
 			vm->dev_err.msg[0] = 0;
 			ret = d->init(vm);
-			if (ret && vm->dev_err.msg[0])
+			if (ret && vm->dev_err.msg[0]) /* the device's own line (devif_err) */
 				return errf(e, ret, "%s", vm->dev_err.msg);
 			if (ret)
 				return errf(e, ret, "cannot create device %s: %s", d->name,
@@ -191,12 +191,8 @@ static int block_signals(struct vm *vm, struct err *e)
 static int refuse_unbuilt(const struct vm_config *c, struct err *e)
 {
 	for (unsigned i = 0; i < c->ndisks; i++)
-		if (c->disks[i].iface == DISK_IF_VIRTIO)
-			return errf(e, -ENOTSUP, "--disk: virtio-blk is not available yet");
-		else
+		if (c->disks[i].iface == DISK_IF_IDE)
 			return errf(e, -ENOTSUP, "--disk if=ide: the IDE controller is not available yet");
-	if (c->console == CONSOLE_VIRTIO)
-		return errf(e, -ENOTSUP, "--console virtio: virtio-console is not available yet");
 	if (c->firmware == FIRMWARE_BIOS)
 		return errf(e, -ENOTSUP, "--firmware bios: BIOS boot is not available yet");
 	return 0;

@@ -74,7 +74,6 @@ struct vm {
 	enum vm_stop_reason stop_reason; /* first reason wins */
 	int stop_status;                 /* VM_STOP_TESTDEV: the status asked for */
 	char stop_detail[512];           /* registers and reason, for fatal stops */
-	struct err dev_err;              /* a device init's own one-line reason (devif_fail) */
 	atomic_bool stopping;
 	atomic_bool quit;                /* a quit (signal, Ctrl-A x) was asked for, even if it lost
 					    to another reason: no --on-reboot restart then */
@@ -89,6 +88,8 @@ struct vm {
 	 * up; rewritten whole by devif_msi_route under irq_lock. NULL until the first MSI. */
 	struct kvm_irq_routing *irq_routes;
 	pthread_mutex_t irq_lock;
+
+	struct err dev_err; /* a failing device init's one-line message (devif_err) */
 
 	/* virtio-mmio devices, for the DSDT (devif_virtio_mmio_slot) */
 	unsigned nvmmio;
