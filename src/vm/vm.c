@@ -193,8 +193,6 @@ static int refuse_unbuilt(const struct vm_config *c, struct err *e)
 	for (unsigned i = 0; i < c->ndisks; i++)
 		if (c->disks[i].iface == DISK_IF_IDE)
 			return errf(e, -ENOTSUP, "--disk if=ide: the IDE controller is not available yet");
-	if (c->nnets)
-		return errf(e, -ENOTSUP, "--net: virtio-net is not available yet");
 	if (c->firmware == FIRMWARE_BIOS)
 		return errf(e, -ENOTSUP, "--firmware bios: BIOS boot is not available yet");
 	return 0;
