@@ -44,7 +44,7 @@
 #define PLAT_RESET_VALUE 0x01
 #define PLAT_PM_LEN 0x10
 #define PLAT_SCI_IRQ 9
-#define PLAT_TESTDEV_PORT 0x510 /* the test device's ports (0x510-0x51f), with --testdev */
+#define PLAT_TESTDEV_PORT 0x520 /* the test device's ports (0x520-0x52f), with --testdev */
 
 #define PLAT_MAX_CPUS 254
 
