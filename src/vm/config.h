@@ -11,6 +11,23 @@
 
 enum console_kind { CONSOLE_STDIO, CONSOLE_FILE, CONSOLE_NONE };
 enum reboot_action { REBOOT_EXIT, REBOOT_RESTART };
+/* TEMPORARY (until the lead's config lands): the fields issue 12 consumes. */
+enum firmware_kind { FIRMWARE_DIRECT, FIRMWARE_BIOS };
+enum disk_if { DISK_IF_VIRTIO, DISK_IF_IDE };
+enum disk_media { DISK_MEDIA_DISK, DISK_MEDIA_CDROM };
+enum boot_device { BOOT_NONE, BOOT_DISK, BOOT_CD };
+#define VM_MAX_DISKS 16
+#define VM_MAX_BOOT 4
+#define DISK_SERIAL_MAX 20
+struct disk_config {
+	char *path;
+	char *format;
+	bool readonly;
+	char *serial;
+	enum disk_if iface;
+	enum disk_media media;
+	int index;
+};
 
 struct vm_config {
 	const char *kernel;
@@ -24,6 +41,11 @@ struct vm_config {
 	enum reboot_action on_reboot;
 	bool testdev;  /* attach the test device (guest/ test programs) */
 	bool stats;    /* print exit counters at exit */
+	enum firmware_kind firmware;
+	char *firmware_path;
+	enum boot_device boot_order[VM_MAX_BOOT];
+	struct disk_config disks[VM_MAX_DISKS];
+	unsigned ndisks;
 };
 
 /* Defaults: 256 MiB, 1 vCPU, console on stdio, exit on reboot. */
