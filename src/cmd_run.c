@@ -13,23 +13,39 @@
 #include "vm/vm.h"
 #include "x86/platform.h"
 
-#define DEFAULT_CMDLINE "console=ttyS0 panic=-1"
-#define MIN_MEMORY (16ULL << 20)
-
 void help_run(void)
 {
 	printf("usage: thinvisor run --kernel PATH [options]\n"
+	       "       thinvisor run --firmware bios --disk path=DISK,if=ide [options]\n"
+	       "       thinvisor run --config vm.json [options]\n"
 	       "\n"
 	       "Boot a virtual machine. The kernel may be a Linux bzImage (64- or 32-bit), an ELF\n"
 	       "with a PVH entry note (e.g. vmlinux) or a Multiboot v1 kernel; the type is probed.\n"
 	       "\n"
-	       "  --kernel PATH         guest kernel (required)\n"
+	       "  --config FILE         read the configuration from a JSON file (docs/CONFIG.md);\n"
+	       "                        flags given too override it (--disk/--net replace its list)\n"
+	       "  --print-config        print the effective configuration as JSON and exit\n"
+	       "  --kernel PATH         guest kernel (direct boot)\n"
 	       "  --initrd PATH         initial ramdisk\n"
 	       "  --cmdline STR         kernel command line (default \"" DEFAULT_CMDLINE "\")\n"
+	       "  --firmware KIND       direct (default: boot --kernel), bios (SeaBIOS boots the\n"
+	       "                        disks), or the path of a BIOS image\n"
+	       "  --boot order=LIST     with --firmware bios: boot device order, e.g. cd,disk\n"
 	       "  --memory SIZE         guest RAM, e.g. 512M, 4G (default 256M, at least 16M)\n"
 	       "  --cpus N              vCPUs, 1 to %d or KVM's limit (default 1)\n"
+	       "  --disk SPEC           a disk, repeatable: path=FILE[,format=raw|vhd|vhdx]\n"
+	       "                        [,readonly=on][,cache=none|writeback][,serial=ID]\n"
+	       "                        [,queues=N][,if=virtio|ide][,media=disk|cdrom][,index=0-3]\n"
+	       "  --net SPEC            a NIC, repeatable: user[,hostfwd=tcp:HOSTPORT-:GUESTPORT]\n"
+	       "                        or tap=IFNAME; both take [,mac=MAC][,queues=N]\n"
+	       "  --transport KIND      virtio over pci (default) or mmio\n"
+	       "  --rng                 a virtio entropy device\n"
 	       "  --console KIND        stdio (default; raw terminal, Ctrl-A x quits),\n"
-	       "                        file=PATH (guest output to PATH), none\n"
+	       "                        file=PATH (guest output to PATH), virtio (the guest's hvc0\n"
+	       "                        on stdio), none\n"
+	       "  --name NAME           the VM's name (default vm-PID)\n"
+	       "  --api-socket PATH     the control API's socket (default: by name)\n"
+	       "  --event-monitor SPEC  lifecycle events as JSON lines: path=FILE or fd=N\n"
 	       "  --on-reboot ACTION    exit (default: exit status 2) or restart\n"
 	       "  --testdev             attach the test device used by the project's test guests\n"
 	       "  --stats               print exit counters on stderr when the VM stops\n"
@@ -42,121 +58,34 @@ void help_run(void)
 	       PLAT_MAX_CPUS);
 }
 
-static int parse_console(const char *arg, struct vm_config *c)
-{
-	if (!strcmp(arg, "stdio"))
-		c->console = CONSOLE_STDIO;
-	else if (!strcmp(arg, "none"))
-		c->console = CONSOLE_NONE;
-	else if (!strncmp(arg, "file=", 5) && arg[5]) {
-		c->console = CONSOLE_FILE;
-		c->console_path = arg + 5;
-	} else
-		return -EINVAL;
-	return 0;
-}
-
-static uint64_t host_ram(void)
-{
-	long pages = sysconf(_SC_PHYS_PAGES), psize = sysconf(_SC_PAGESIZE);
-
-	return pages > 0 && psize > 0 ? (uint64_t)pages * (uint64_t)psize : UINT64_MAX;
-}
-
-/* Fill c from argv. Returns 0, or 1 after printing one error line. */
+/* The configuration from argv, validated. Returns 0, 1 after one error line, or -1 when it
+ * was printed (--print-config) and the command is done. */
 static int parse_args(int argc, char **argv, struct vm_config *c)
 {
-	static const struct option opts[] = {
-		{"kernel", required_argument, NULL, 'k'}, {"initrd", required_argument, NULL, 'i'},
-		{"cmdline", required_argument, NULL, 'c'}, {"memory", required_argument, NULL, 'm'},
-		{"cpus", required_argument, NULL, 'n'},   {"console", required_argument, NULL, 'C'},
-		{"on-reboot", required_argument, NULL, 'r'}, {"testdev", no_argument, NULL, 'T'},
-		{"stats", no_argument, NULL, 'S'},        {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0}};
-	const char *mem_arg = NULL;
-	char *end;
-	long n;
-	int o;
+	struct err e = {""};
+	bool print = false;
+	char *json;
 
-	vm_config_defaults(c);
-	opterr = 0;
-	optind = 1;
-	while ((o = getopt_long(argc, argv, "+", opts, NULL)) != -1) {
-		switch (o) {
-		case 'k': c->kernel = optarg; break;
-		case 'i': c->initrd = optarg; break;
-		case 'c': c->cmdline = optarg; break;
-		case 'm':
-			mem_arg = optarg;
-			if (parse_size(optarg, &c->mem_size)) {
-				log_err("invalid --memory '%s': expected a size like 512M or 2G", optarg);
-				return 1;
-			}
-			break;
-		case 'n':
-			errno = 0;
-			n = strtol(optarg, &end, 10);
-			if (errno || *end || end == optarg || n < 1 || n > PLAT_MAX_CPUS) {
-				log_err("invalid --cpus '%s': must be between 1 and %d", optarg,
-					PLAT_MAX_CPUS);
-				return 1;
-			}
-			c->ncpus = (unsigned)n;
-			break;
-		case 'C':
-			if (parse_console(optarg, c)) {
-				log_err("invalid --console '%s': expected stdio, file=PATH or none",
-					optarg);
-				return 1;
-			}
-			break;
-		case 'r':
-			if (!strcmp(optarg, "exit"))
-				c->on_reboot = REBOOT_EXIT;
-			else if (!strcmp(optarg, "restart"))
-				c->on_reboot = REBOOT_RESTART;
-			else {
-				log_err("invalid --on-reboot '%s': expected exit or restart", optarg);
-				return 1;
-			}
-			break;
-		case 'T': c->testdev = true; break;
-		case 'S': c->stats = true; break;
-		case 'h': help_run(); exit(0);
-		default:
-			if (optopt)
-				log_err("option '-%c' is unknown or lacks its argument (see `thinvisor "
-					"help run`)", optopt);
-			else
-				log_err("option '%s' is unknown or lacks its argument (see `thinvisor "
-					"help run`)", argv[optind - 1]);
-			return 1;
+	for (int i = 1; i < argc && strcmp(argv[i], "--"); i++)
+		if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+			help_run();
+			exit(0);
 		}
-	}
-	if (optind < argc) {
-		log_err("unexpected argument '%s' (see `thinvisor help run`)", argv[optind]);
+	vm_config_defaults(c);
+	if (vm_config_from_args(c, argc, argv, &print, &e) || vm_config_validate(c, &e)) {
+		log_err("%s", e.msg);
 		return 1;
 	}
-	if (!c->kernel) {
-		log_err("no kernel given (--kernel PATH)");
+	if (!print)
+		return 0;
+	json = vm_config_to_json(c, true);
+	if (!json) {
+		log_err("out of memory");
 		return 1;
 	}
-	if (c->mem_size < MIN_MEMORY) {
-		log_err("invalid --memory '%s': at least 16M is needed", mem_arg);
-		return 1;
-	}
-	if (c->mem_size & ((1 << 20) - 1)) {
-		log_err("invalid --memory '%s': must be a whole number of MiB", mem_arg);
-		return 1;
-	}
-	if (c->mem_size > host_ram()) {
-		log_err("--memory %s is more than this host's %llu MiB of RAM", mem_arg,
-			(unsigned long long)(host_ram() >> 20));
-		return 1;
-	}
-	if (!c->cmdline)
-		c->cmdline = DEFAULT_CMDLINE;
-	return 0;
+	printf("%s\n", json);
+	free(json);
+	return -1;
 }
 
 int cmd_run(int argc, char **argv)
@@ -166,11 +95,15 @@ int cmd_run(int argc, char **argv)
 	struct vm *vm;
 	int status;
 
-	if (parse_args(argc, argv, &cfg))
-		return 1;
+	status = parse_args(argc, argv, &cfg);
+	if (status) {
+		vm_config_free(&cfg);
+		return status < 0 ? 0 : status;
+	}
 	vm = malloc(sizeof(*vm));
 	if (!vm) {
 		log_err("out of memory");
+		vm_config_free(&cfg);
 		return 1;
 	}
 	for (;;) {
@@ -192,5 +125,6 @@ int cmd_run(int argc, char **argv)
 		cfg.console_append = true; /* one log across restarts */
 	}
 	free(vm);
+	vm_config_free(&cfg);
 	return status;
 }

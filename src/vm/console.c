@@ -193,6 +193,7 @@ int console_open(struct vm *vm, struct console **out)
 	pthread_mutex_init(&c->out_lock, NULL);
 	switch (vm->cfg.console) {
 	case CONSOLE_STDIO:
+	case CONSOLE_VIRTIO: /* the terminal serves hvc0 (src/virtio/console.c) */
 		c->out_fd = open_nonblocking(c, STDOUT_FILENO);
 		c->in_fd = STDIN_FILENO;
 		break;

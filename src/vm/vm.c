@@ -208,6 +208,28 @@ static int block_signals(struct vm *vm, struct err *e)
 	return 0;
 }
 
+/* Settings the configuration accepts whose devices are still being built: each refusal goes
+ * when its device lands. */
+static int refuse_unbuilt(const struct vm_config *c, struct err *e)
+{
+	for (unsigned i = 0; i < c->ndisks; i++)
+		if (c->disks[i].iface == DISK_IF_VIRTIO)
+			return errf(e, -ENOTSUP, "--disk: virtio-blk is not available yet");
+		else
+			return errf(e, -ENOTSUP, "--disk if=ide: the IDE controller is not available yet");
+	if (c->nnets)
+		return errf(e, -ENOTSUP, "--net: virtio-net is not available yet");
+	if (c->rng)
+		return errf(e, -ENOTSUP, "--rng: virtio-rng is not available yet");
+	if (c->console == CONSOLE_VIRTIO)
+		return errf(e, -ENOTSUP, "--console virtio: virtio-console is not available yet");
+	if (c->transport == TRANSPORT_MMIO)
+		return errf(e, -ENOTSUP, "--transport mmio: virtio-mmio is not available yet");
+	if (c->api_socket || c->event_monitor)
+		return errf(e, -ENOTSUP, "--api-socket/--event-monitor: the API is not available yet");
+	return 0;
+}
+
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 {
 	struct guest_files files = {0};
@@ -228,6 +250,9 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 		ret = errf(e, -ENOMEM, "out of memory");
 		goto free_files;
 	}
+	ret = refuse_unbuilt(cfg, e);
+	if (ret)
+		goto free_files;
 	ret = read_guest_files(vm, cfg, &files, e);
 	if (ret)
 		goto free_files;
