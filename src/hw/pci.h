@@ -18,6 +18,11 @@ struct pci_device_ops {
 int pci_register_device(struct pci_host *h, unsigned slot, const struct pci_device_ops *ops,
 			void *opaque);
 
+/* Put function fn (0..7) of a multi-function device in slot (1..31); function 0 first (its
+ * header type says multi-function). Returns 0, -EBUSY (taken) or -EINVAL. */
+int pci_register_function(struct pci_host *h, unsigned slot, unsigned fn,
+			  const struct pci_device_ops *ops, void *opaque);
+
 /* Put a device in the lowest free slot of bus 0. Returns the slot (1..31), -ENOSPC (bus
  * full) or -EINVAL. Slots are numbered in registration order, so the guest sees a stable
  * layout for a given configuration. */
@@ -25,7 +30,7 @@ int pci_add_device(struct pci_host *h, const struct pci_device_ops *ops, void *o
 
 /* Threading: cfg_read/cfg_write run on vCPU threads, possibly several at once, without the
  * host's lock held; a device serializes its own state. Only function 0 of each slot is
- * visible; offsets are the standard 256-byte space (no extended space). Register devices
+ * visible unless registered with pci_register_function; offsets are the standard 256-byte space (no extended space). Register devices
  * before the vCPUs start (DEV_PHASE_PCI); vm->pci is set at DEV_PHASE_CORE. */
 
 #endif

@@ -4,10 +4,11 @@
  *          7:2 register. Narrower accesses to 0xcf8-0xcfb never touch it.
  *   0xcf9  byte: reset control register; writing bit 2 (RST_CPU) set reboots the VM.
  *   0xcfc-0xcff  CONFIG_DATA: 1, 2 or 4 bytes at register + (port - 0xcfc).
- * Only bus 0, function 0 exists, with no extended space (CONFIG_ADDRESS bits 27:24 set: all
- * ones). Slot 0 is the host bridge (1b36:0008, class 060000, header type 0, no BARs; only the
- * command register and latency timer are writable); other slots answer all ones unless a
- * device was registered with pci_register_device. Unaligned or odd data accesses are split
+ * Only bus 0 exists, with no extended space (CONFIG_ADDRESS bits 27:24 set: all ones). Slot 0
+ * is the host bridge (1b36:0008, class 060000, header type 0, no BARs; only the command
+ * register and latency timer are writable); with --firmware bios it is the PC's i440FX
+ * (8086:1237 rev 2) whose PAM registers (0x59-0x5f) drive the BIOS shadow RAM (x86/bios.c).
+ * Other slots and functions answer all ones unless a device was registered there. Unaligned or odd data accesses are split
  * into byte accesses, so device cfg ops only ever see aligned 1, 2 or 4 bytes. */
 #include <errno.h>
 #include <linux/pci_regs.h>
@@ -21,6 +22,7 @@
 #include "vm/coalesced.h"
 #include "vm/device.h"
 #include "vm/vm.h"
+#include "x86/bios.h"
 #include "x86/platform.h"
 
 #define PCI_NSLOTS 32
@@ -33,6 +35,10 @@
 #define HB_DEVICE 0x0008 /* QEMU PCIe host bridge */
 #define HB_SUBVENDOR 0x1af4
 #define HB_SUBSYSTEM 0x1100
+#define I440FX_VENDOR 0x8086 /* --firmware bios: the PC's i440FX host bridge */
+#define I440FX_DEVICE 0x1237
+#define I440FX_REVISION 0x02
+#define PCI_NFUNCS 8
 
 struct pci_slot {
 	const struct pci_device_ops *ops;
@@ -45,7 +51,7 @@ struct pci_host {
 	uint32_t addr;
 	uint8_t rcr;
 	uint8_t hb[256]; /* host bridge configuration space */
-	struct pci_slot slot[PCI_NSLOTS];
+	struct pci_slot slot[PCI_NSLOTS][PCI_NFUNCS];
 };
 
 /* Host bridge bits a guest may change. */
@@ -55,12 +61,23 @@ static const uint8_t hb_wmask[256] = {
     [PCI_LATENCY_TIMER] = 0xff,
 };
 
+/* i440FX PAM0 (high nibble only) and PAM1-6: read/write enable bits of the shadow segments. */
+static uint8_t hb_mask(bool i440fx, unsigned reg)
+{
+	if (i440fx && reg == BIOS_PAM_REG)
+		return 0x30;
+	if (i440fx && reg > BIOS_PAM_REG && reg < BIOS_PAM_REG + BIOS_NPAM)
+		return 0x33;
+	return hb_wmask[reg];
+}
+
 static uint32_t ones(unsigned len) { return len >= 4 ? 0xffffffffu : (1u << (8 * len)) - 1; }
 
-static void hb_init(uint8_t *c)
+static void hb_init(uint8_t *c, bool i440fx)
 {
-	le_put(c + PCI_VENDOR_ID, HB_VENDOR, 2);
-	le_put(c + PCI_DEVICE_ID, HB_DEVICE, 2);
+	le_put(c + PCI_VENDOR_ID, i440fx ? I440FX_VENDOR : HB_VENDOR, 2);
+	le_put(c + PCI_DEVICE_ID, i440fx ? I440FX_DEVICE : HB_DEVICE, 2);
+	c[PCI_REVISION_ID] = i440fx ? I440FX_REVISION : 0;
 	le_put(c + PCI_CLASS_DEVICE, HB_CLASS, 2);
 	c[PCI_HEADER_TYPE] = PCI_HEADER_TYPE_NORMAL;
 	le_put(c + PCI_SUBSYSTEM_VENDOR_ID, HB_SUBVENDOR, 2);
@@ -72,11 +89,13 @@ static void pci_cfg_access(struct pci_host *h, uint32_t addr, unsigned reg, uint
 			   unsigned len, bool wr)
 {
 	unsigned bus = (addr >> 16) & 0xff, dev = (addr >> 11) & 0x1f, fn = (addr >> 8) & 7;
+	bool i440fx = h->vm->bios != NULL, pam = false;
+	uint8_t pamv[BIOS_NPAM];
 	struct pci_slot s = {0};
 	unsigned i;
 
 	/* bits 27:24 (AMD extended register number) address beyond the 256 bytes we have */
-	if (!(addr & 0x80000000u) || bus || fn || (addr & 0x0f000000u)) {
+	if (!(addr & 0x80000000u) || bus || (dev == 0 && fn) || (addr & 0x0f000000u)) {
 		if (!wr)
 			le_put(data, ones(len), len);
 		return;
@@ -84,17 +103,22 @@ static void pci_cfg_access(struct pci_host *h, uint32_t addr, unsigned reg, uint
 	pthread_mutex_lock(&h->lock);
 	if (dev == 0) {
 		for (i = 0; i < len; i++) {
-			uint8_t m = hb_wmask[reg + i];
+			uint8_t m = hb_mask(i440fx, reg + i);
 
 			if (wr)
 				h->hb[reg + i] = (uint8_t)((h->hb[reg + i] & ~m) | (data[i] & m));
 			else
 				data[i] = h->hb[reg + i];
+			pam |= wr && m && i440fx && reg + i >= BIOS_PAM_REG &&
+			       reg + i < BIOS_PAM_REG + BIOS_NPAM;
 		}
+		memcpy(pamv, h->hb + BIOS_PAM_REG, BIOS_NPAM);
 	} else {
-		s = h->slot[dev];
+		s = h->slot[dev][fn];
 	}
 	pthread_mutex_unlock(&h->lock);
+	if (pam)
+		bios_pam_write(h->vm->bios, pamv);
 	if (dev == 0)
 		return;
 	/* The device's ops run without our lock; they serialize their own state. */
@@ -187,20 +211,28 @@ static void pci_pio_write(void *opaque, uint64_t off, const uint8_t *data, unsig
 
 static const struct bus_ops pci_conf_ops = {.read = pci_pio_read, .write = pci_pio_write};
 
-int pci_register_device(struct pci_host *h, unsigned slot, const struct pci_device_ops *ops,
-			void *opaque)
+int pci_register_function(struct pci_host *h, unsigned slot, unsigned fn,
+			  const struct pci_device_ops *ops, void *opaque)
 {
 	int ret = 0;
 
-	if (!h || slot == 0 || slot >= PCI_NSLOTS || !ops || !ops->cfg_read)
+	if (!h || slot == 0 || slot >= PCI_NSLOTS || fn >= PCI_NFUNCS || !ops || !ops->cfg_read)
 		return -EINVAL;
 	pthread_mutex_lock(&h->lock);
-	if (h->slot[slot].ops)
+	if (fn && !h->slot[slot][0].ops)
+		ret = -EINVAL;
+	else if (h->slot[slot][fn].ops)
 		ret = -EBUSY;
 	else
-		h->slot[slot] = (struct pci_slot){ops, opaque};
+		h->slot[slot][fn] = (struct pci_slot){ops, opaque};
 	pthread_mutex_unlock(&h->lock);
 	return ret;
+}
+
+int pci_register_device(struct pci_host *h, unsigned slot, const struct pci_device_ops *ops,
+			void *opaque)
+{
+	return pci_register_function(h, slot, 0, ops, opaque);
 }
 
 int pci_add_device(struct pci_host *h, const struct pci_device_ops *ops, void *opaque)
@@ -235,7 +267,7 @@ static int pci_host_init(struct vm *vm)
 		return -ENOMEM;
 	h->vm = vm;
 	pthread_mutex_init(&h->lock, NULL);
-	hb_init(h->hb);
+	hb_init(h->hb, vm->cfg.firmware == FIRMWARE_BIOS);
 	ret = vm_add_device(vm, "pci_host", h, pci_host_destroy);
 	if (ret) {
 		pci_host_destroy(h);
