@@ -7,7 +7,7 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wformat=2
 override CFLAGS += -std=gnu11 $(WARN) -fno-strict-aliasing
 override CPPFLAGS += -Isrc -D_GNU_SOURCE -MMD -MP
-LIBS := -lpthread -ljson-c
+LIBS := -lpthread -ljson-c -lslirp
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRCS := $(shell find src -name '*.c' | sort)

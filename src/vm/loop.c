@@ -92,6 +92,23 @@ unlock:
 	return ret;
 }
 
+int loop_mod(struct loop *l, int fd, uint32_t events)
+{
+	int ret = -ENOENT;
+
+	pthread_mutex_lock(&l->lock);
+	for (int i = 0; i < LOOP_MAX_WATCHES; i++) {
+		struct epoll_event ev = {.events = events, .data.ptr = &l->w[i]};
+
+		if (l->w[i].fd != fd)
+			continue;
+		ret = epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &ev) < 0 ? -errno : 0;
+		break;
+	}
+	pthread_mutex_unlock(&l->lock);
+	return ret;
+}
+
 int loop_del(struct loop *l, int fd)
 {
 	int ret = -ENOENT;
@@ -109,28 +126,39 @@ int loop_del(struct loop *l, int fd)
 	return ret;
 }
 
+/* One epoll_wait and its callbacks: the number of events, -errno, or -ECANCELED when the stop
+ * fd fired. */
+static int loop_once(struct loop *l, int timeout_ms)
+{
+	struct epoll_event ev[16];
+	int n = epoll_wait(l->epfd, ev, 16, timeout_ms);
+
+	if (n < 0)
+		return errno == EINTR ? 0 : -errno;
+	for (int i = 0; i < n; i++) {
+		struct watch *w = ev[i].data.ptr;
+
+		if (!w)
+			return -ECANCELED;
+		/* Callbacks run unlocked: they may call loop_del on their own fd. */
+		if (w->fd >= 0)
+			w->cb(w->opaque, ev[i].events);
+	}
+	return n;
+}
+
+int loop_poll(struct loop *l, int timeout_ms)
+{
+	return loop_once(l, timeout_ms);
+}
+
 static void *loop_thread(void *arg)
 {
 	struct loop *l = arg;
-	struct epoll_event ev[16];
 
-	for (;;) {
-		int n = epoll_wait(l->epfd, ev, 16, -1);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return NULL;
-		for (int i = 0; i < n; i++) {
-			struct watch *w = ev[i].data.ptr;
-
-			if (!w)
-				return NULL;
-			/* Callbacks run unlocked: they may call loop_del on their own fd. */
-			if (w->fd >= 0)
-				w->cb(w->opaque, ev[i].events);
-		}
+	while (loop_once(l, -1) >= 0) {
 	}
+	return NULL;
 }
 
 int loop_start(struct loop *l)

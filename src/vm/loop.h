@@ -15,8 +15,16 @@ int loop_create(struct loop **out) __attribute__((warn_unused_result));
 /* Watch fd for epoll events; cb(opaque, events) on the loop thread. 0 or -errno. */
 int loop_add(struct loop *l, int fd, uint32_t events, loop_fn cb, void *opaque);
 
+/* Change the epoll events watched on fd (added with loop_add). 0 or -errno. */
+int loop_mod(struct loop *l, int fd, uint32_t events);
+
 /* Stop watching fd. 0 or -errno. */
 int loop_del(struct loop *l, int fd);
+
+/* Wait up to timeout_ms (-1: forever) for events and run their callbacks on the calling
+ * thread; for tests, on a loop whose thread is not started. Returns the number of events
+ * handled, or -errno. */
+int loop_poll(struct loop *l, int timeout_ms);
 
 /* Start the loop thread. 0 or -errno. */
 int loop_start(struct loop *l);

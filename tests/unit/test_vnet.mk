@@ -1,0 +1,1 @@
+test_vnet_DEPS := src/virtio/net_proto.c
