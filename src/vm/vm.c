@@ -83,6 +83,8 @@ static int create_devices(struct vm *vm, struct err *e)
 			if ((int)d->phase != phase)
 				continue;
 			ret = d->init(vm);
+			if (ret && vm->dev_err.msg[0])
+				return errf(e, ret, "%s", vm->dev_err.msg);
 			if (ret)
 				return errf(e, ret, "cannot create device %s: %s", d->name,
 					    strerror(-ret));
@@ -215,8 +217,6 @@ static int refuse_unbuilt(const struct vm_config *c, struct err *e)
 	for (unsigned i = 0; i < c->ndisks; i++)
 		if (c->disks[i].iface == DISK_IF_VIRTIO)
 			return errf(e, -ENOTSUP, "--disk: virtio-blk is not available yet");
-		else
-			return errf(e, -ENOTSUP, "--disk if=ide: the IDE controller is not available yet");
 	if (c->nnets)
 		return errf(e, -ENOTSUP, "--net: virtio-net is not available yet");
 	if (c->rng)

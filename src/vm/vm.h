@@ -62,6 +62,7 @@ struct vm {
 	struct loop *loop;
 	struct fw_cfg *fw_cfg; /* --firmware bios only (hw/fw_cfg.c) */
 	struct bios *bios;     /* --firmware bios only (x86/bios.c): ROM, shadow RAM */
+	struct err dev_err;    /* a device init's own one-line message, if it failed with one */
 
 	struct vcpu *vcpus;
 	unsigned ncpus;         /* configured */

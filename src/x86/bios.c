@@ -277,8 +277,8 @@ int bios_bootorder(const struct vm_config *cfg, char *buf, size_t cap)
 				    cd != (order[o] == BOOT_CD))
 					continue;
 				w = snprintf(buf + used, cap - used,
-					     "/pci@i0cf8/ide@%d,1/drive@%d/disk@%d\n", PLAT_PIIX_SLOT,
-					     idx / 2, idx % 2);
+					     "%s/pci@i0cf8/ide@%d,1/drive@%d/disk@%d",
+					     used ? "\n" : "", PLAT_PIIX_SLOT, idx / 2, idx % 2);
 				if (w < 0 || (size_t)w >= cap - used)
 					return -ENOSPC;
 				used += (size_t)w;
@@ -369,7 +369,7 @@ int bios_fw_cfg_fill(struct vm *vm, struct err *e)
 	if ((ret = fw_cfg_add(fc, FW_CFG_NB_CPUS, v, 2)) ||
 	    (ret = fw_cfg_add(fc, FW_CFG_MAX_CPUS, v, 2)) ||
 	    (ret = fw_cfg_add_file(fc, "etc/e820", e820, (size_t)n)) ||
-	    (ret = fw_cfg_add_file(fc, "bootorder", order, (size_t)olen)) ||
+	    (ret = fw_cfg_add_file(fc, "bootorder", order, (size_t)olen + 1)) ||
 	    (ret = add_int(fc, "etc/sercon-port", PLAT_COM1_PORT, 2)) ||
 	    (ret = add_int(fc, "etc/show-boot-menu", 1, 2)) ||
 	    (ret = add_int(fc, "etc/boot-menu-wait", 1000, 2)) ||

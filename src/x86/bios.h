@@ -43,7 +43,7 @@ int bios_fw_cfg_fill(struct vm *vm, struct err *e) __attribute__((warn_unused_re
 void bios_pam_write(struct bios *b, const uint8_t pam[BIOS_NPAM]);
 
 /* The bootorder file's text for the IDE positions of cfg's disks in boot order (each line
- * "/pci@i0cf8/ide@1,1/drive@C/disk@S"). Pure. Returns the length written (< cap), or -ENOSPC. */
+ * "/pci@i0cf8/ide@1,1/drive@C/disk@S", separated by newlines, NUL-terminated). Pure. Returns the length written (< cap), or -ENOSPC. */
 struct vm_config;
 int bios_bootorder(const struct vm_config *cfg, char *buf, size_t cap);
 

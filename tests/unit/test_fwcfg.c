@@ -270,16 +270,16 @@ static void test_bootorder(void **st)
 	c.disks[0] = (struct disk_config){.iface = DISK_IF_IDE, .media = DISK_MEDIA_DISK, .index = 1};
 	c.disks[1] = (struct disk_config){.iface = DISK_IF_IDE, .media = DISK_MEDIA_CDROM, .index = 2};
 	c.disks[2] = (struct disk_config){.iface = DISK_IF_IDE, .media = DISK_MEDIA_DISK, .index = 0};
-	assert_int_equal(bios_bootorder(&c, buf, sizeof(buf)), 3 * 34);
+	assert_int_equal(bios_bootorder(&c, buf, sizeof(buf)), 3 * 34 - 1);
 	assert_string_equal(buf, "/pci@i0cf8/ide@1,1/drive@0/disk@0\n"
 				 "/pci@i0cf8/ide@1,1/drive@0/disk@1\n"
-				 "/pci@i0cf8/ide@1,1/drive@1/disk@0\n");
+				 "/pci@i0cf8/ide@1,1/drive@1/disk@0");
 	c.boot_order[0] = BOOT_CD;
 	c.boot_order[1] = BOOT_DISK;
-	assert_int_equal(bios_bootorder(&c, buf, sizeof(buf)), 3 * 34);
+	assert_int_equal(bios_bootorder(&c, buf, sizeof(buf)), 3 * 34 - 1);
 	assert_string_equal(buf, "/pci@i0cf8/ide@1,1/drive@1/disk@0\n"
 				 "/pci@i0cf8/ide@1,1/drive@0/disk@0\n"
-				 "/pci@i0cf8/ide@1,1/drive@0/disk@1\n");
+				 "/pci@i0cf8/ide@1,1/drive@0/disk@1");
 	assert_int_equal(bios_bootorder(&c, buf, 40), -ENOSPC);
 }
 
