@@ -519,6 +519,8 @@ void ata_cmd_read(struct ata_channel *ch, unsigned off, uint8_t *data, unsigned 
 	hob = ch->ctl & ATA_CTL_HOB;
 	if (!ch->drive[0].present && !ch->drive[1].present) {
 		memset(data, 0xff, len); /* an empty channel floats */
+	} else if (!cur(ch)->present) {
+		memset(data, 0, len); /* an absent slave: the master answers zeros (no ghost drive) */
 	} else if (off == 0) {
 		data_read(ch, data, len);
 	} else {
