@@ -1,6 +1,6 @@
 # guest/guest.mk: freestanding test guests, included by the top Makefile.
 # `make guests` builds guest/build/*.elf; `all` does not depend on them.
-#   64-bit PVH (lib/start64.S): hello64 hlt smp flood
+#   64-bit PVH (lib/start64.S): hello64 hlt smp flood ticker
 #   32-bit PVH (lib/start32.S): triple power emulfail
 #   32-bit Multiboot v1 (lib/start32.S with -DMULTIBOOT): mb32
 GUEST_CC ?= gcc
@@ -10,7 +10,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -ffreestan
 	-fno-asynchronous-unwind-tables -fno-builtin -Iguest $(GUEST_EXTRA_CFLAGS)
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 \
 	-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
-GUEST64 := hello64 hlt smp flood
+GUEST64 := hello64 hlt smp flood ticker
 GUEST32_PVH := triple power emulfail
 GUEST32_MB := mb32
 GUEST_BINS := $(patsubst %,$(GB)/%.elf,$(GUEST64) $(GUEST32_PVH) $(GUEST32_MB))

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "api/mgmt.h"
 #include "cmds.h"
 #include "util/log.h"
 #include "util/size.h"
@@ -92,7 +93,10 @@ int cmd_run(int argc, char **argv)
 {
 	struct vm_config cfg;
 	struct err e = {""};
+	struct mgmt mgmt;
+	char name[VM_NAME_MAX + 1];
 	struct vm *vm;
+	bool restart = false;
 	int status;
 
 	status = parse_args(argc, argv, &cfg);
@@ -100,9 +104,14 @@ int cmd_run(int argc, char **argv)
 		vm_config_free(&cfg);
 		return status < 0 ? 0 : status;
 	}
+	if (mgmt_open(&mgmt, vm_config_name(&cfg, name), cfg.event_monitor)) {
+		vm_config_free(&cfg);
+		return 1;
+	}
 	vm = malloc(sizeof(*vm));
 	if (!vm) {
 		log_err("out of memory");
+		mgmt_close(&mgmt, 1);
 		vm_config_free(&cfg);
 		return 1;
 	}
@@ -113,18 +122,27 @@ int cmd_run(int argc, char **argv)
 			status = 1;
 			break;
 		}
+		if (mgmt_attach(&mgmt, vm, cfg.api_socket, restart)) {
+			vm_destroy(vm);
+			status = 1;
+			break;
+		}
 		status = vm_run(vm);
 		if (vm->stop_detail[0])
 			log_err("%s", vm->stop_detail);
 		vm_destroy(vm);
 		if (atomic_load(&vm->quit)) /* a signal that came while the guest rebooted */
 			status = vm_exit_status(VM_STOP_QUIT, 0);
-		if (!(status == 2 && cfg.on_reboot == REBOOT_RESTART))
+		/* vm.reboot from the API restarts whatever --on-reboot says */
+		if (!(status == 2 &&
+		      (cfg.on_reboot == REBOOT_RESTART || atomic_load(&vm->life.restart))))
 			break;
 		log_info("guest rebooted: restarting");
 		cfg.console_append = true; /* one log across restarts */
+		restart = true;
 	}
 	free(vm);
+	mgmt_close(&mgmt, status);
 	vm_config_free(&cfg);
 	return status;
 }

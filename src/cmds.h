@@ -8,4 +8,12 @@ int cmd_run(int argc, char **argv);
 /* Usage text of `run` on stdout. */
 void help_run(void);
 
+/* `thinvisor ls`: the user's running VMs, one line each. Returns the exit status. */
+int cmd_ls(int argc, char **argv);
+void help_ls(void);
+
+/* `thinvisor ctl NAME ACTION`: one control-API request. Returns the exit status. */
+int cmd_ctl(int argc, char **argv);
+void help_ctl(void);
+
 #endif

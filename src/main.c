@@ -5,7 +5,7 @@
 #include "cmds.h"
 #include "img/img.h"
 
-#define THINVISOR_VERSION "0.1.0"
+#include "version.h"
 
 static int cmd_help(int argc, char **argv);
 static int cmd_version(int argc, char **argv);
@@ -18,6 +18,8 @@ static const struct command {
 } commands[] = {
 	{"run", cmd_run, help_run, "boot a virtual machine"},
 	{"img", cmd_img, help_img, "create, inspect, check and convert disk images"},
+	{"ls", cmd_ls, help_ls, "list the running VMs"},
+	{"ctl", cmd_ctl, help_ctl, "pause, resume, power off, reboot or inspect a running VM"},
 	{"help", cmd_help, NULL, "show help for a command"},
 	{"version", cmd_version, NULL, "print the version"},
 };

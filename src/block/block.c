@@ -19,7 +19,8 @@ const struct block_io block_io_default = {
 	.fsync = default_fsync,
 };
 
-const struct block_ops *const block_drivers[] = {&block_vhd_ops, &block_raw_ops, NULL};
+const struct block_ops *const block_drivers[] = {&block_vhdx_ops, &block_vhd_ops, &block_raw_ops,
+							      NULL};
 
 const struct block_ops *block_find(const char *name)
 {
@@ -163,6 +164,7 @@ int block_open(const char *path, const char *format, const struct block_open_opt
 		return errf(e, -ENOMEM, "%s: out of memory", path);
 	bd->io = o->io ? *o->io : block_io_default;
 	bd->flags = o->flags;
+	bd->logical_sector = BLOCK_SECTOR;
 	strcpy(bd->path, path);
 	bd->fd = open(path, (o->flags & BLOCK_RDWR ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (bd->fd < 0) {
@@ -279,6 +281,19 @@ int block_discard(struct block_dev *bd, uint64_t off, uint64_t len)
 }
 
 uint64_t block_size(const struct block_dev *bd) { return bd->size; }
+
+uint32_t block_logical_sector(const struct block_dev *bd) { return bd->logical_sector; }
+
+int block_status(struct block_dev *bd, uint64_t off, uint64_t len, uint64_t *run)
+{
+	if (off >= bd->size || len > bd->size - off)
+		return -EINVAL;
+	if (!bd->ops->status) {
+		*run = len;
+		return 1;
+	}
+	return bd->ops->status(bd, off, len, run);
+}
 
 void block_get_info(struct block_dev *bd, struct block_info *out)
 {

@@ -59,15 +59,18 @@ struct block_open_opts {
 
 /* What `img info` shows; filled by a driver's info op. Strings are NUL-terminated. */
 struct block_info {
-	char format[8];	      /* "raw", "vhd" */
+	char format[8];	      /* "raw", "vhd", "vhdx" */
 	char subformat[16];   /* "fixed", "dynamic", "differencing", "" */
 	uint64_t virtual_size;
 	uint64_t allocated;   /* bytes the host file really occupies (st_blocks) */
 	uint64_t file_size;
-	char creator[8];      /* creator app, e.g. "qemu", "win ", "" */
+	char creator[128];    /* creator app, e.g. "qemu", "win " (VHDX: the creator string) */
 	uint32_t creator_version;
 	char creator_os[8];
-	char uuid[40];	      /* "" when the format has none */
+	char uuid[40];	      /* "" when the format has none (VHDX: the page 83 disk id) */
+	char data_write_guid[40]; /* VHDX: DataWriteGuid (what a child's parent_linkage names) */
+	uint32_t logical_sector, physical_sector; /* 0 when the format does not say */
+	char log_state[48];   /* VHDX: "clean", "needs replay (N entries)", "replayed (...)" */
 	bool sized_by_chs;
 	uint16_t cylinders;
 	uint8_t heads, sectors;
@@ -97,6 +100,9 @@ struct block_ops {
 	 * the range return either the old data or zeros. raw punches a hole; vhd ignores it. */
 	int (*discard)(struct block_dev *bd, uint64_t off, uint64_t len);
 	void (*info)(struct block_dev *bd, struct block_info *out);
+	/* Optional: is the range from off present in this layer (1) or not (0: zeros, or the
+	 * parent's data)? *run = bytes (at most len) with that answer. NULL: always present. */
+	int (*status)(struct block_dev *bd, uint64_t off, uint64_t len, uint64_t *run);
 	void (*close)(struct block_dev *bd);
 };
 
@@ -107,12 +113,14 @@ struct block_dev {
 	unsigned flags;
 	bool probed;   /* the format came from the probe chain, not from the caller */
 	uint64_t size; /* virtual size in bytes */
+	uint32_t logical_sector; /* what guests are told: 512, or 4096 for such VHDX disks */
 	struct block_io io;
 	char path[4096];
 	struct err last_err; /* why the last read/write/flush failed, when the driver knows */
 };
 
 /* The drivers, in probe order (most specific first), NULL-terminated; raw is last. */
+extern const struct block_ops block_vhdx_ops;
 extern const struct block_ops block_vhd_ops;
 extern const struct block_ops block_raw_ops;
 extern const struct block_ops *const block_drivers[];
@@ -128,7 +136,7 @@ const struct block_ops *block_probe_buf(const uint8_t *head, size_t hl, const ui
  * -errno. */
 int block_fd_size(int fd, uint64_t *out) __attribute__((warn_unused_result));
 
-/* Find a driver by name ("raw", "vhd"; "vpc" is accepted for vhd). NULL when unknown. */
+/* Find a driver by name ("raw", "vhd", "vhdx"; "vpc" is accepted for vhd). NULL when unknown. */
 const struct block_ops *block_find(const char *name);
 
 /* Open path with the named format, or probe the contents when format is NULL. *out gets the
@@ -156,6 +164,11 @@ int block_discard(struct block_dev *bd, uint64_t off, uint64_t len)
 	__attribute__((warn_unused_result));
 /* The virtual size in bytes. */
 uint64_t block_size(const struct block_dev *bd);
+/* The logical sector size guests should see (512 or 4096). */
+uint32_t block_logical_sector(const struct block_dev *bd);
+/* See block_ops.status: 1 present in this layer, 0 not (zeros or the parent's), -errno. */
+int block_status(struct block_dev *bd, uint64_t off, uint64_t len, uint64_t *run)
+	__attribute__((warn_unused_result));
 /* Fill out (zeroed first) with what info shows. */
 void block_get_info(struct block_dev *bd, struct block_info *out);
 /* Close the device (and any parent it opened). NULL is fine. */

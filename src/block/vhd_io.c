@@ -255,6 +255,12 @@ int vhd_write(struct block_dev *bd, const void *vbuf, size_t len, uint64_t off)
 	uint32_t bs = v->hdr.block_size;
 	int ret;
 
+	if (v->footer.type == VHD_TYPE_FIXED && off == 0 && len >= 8 && !memcmp(buf, "vhdxfile", 8))
+		/* Sector 0 of a fixed VHD is the file's head: with VHDX's identifier there the file
+		 * would probe as VHDX next time (VHDX wins over a VHD footer, which a VHDX guest can
+		 * write at its file's end). */
+		return errf(&bd->last_err, -EPERM, "%s: write at offset 0 refused: a VHDX identifier "
+			    "at the head of a fixed VHD would make it open as vhdx next time", bd->path);
 	if (v->footer.type == VHD_TYPE_FIXED)
 		return block_pwrite_full(&bd->io, bd->fd, buf, len, off);
 	while (len) {

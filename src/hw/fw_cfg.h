@@ -18,7 +18,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "vm/memory.h"
+#include "mem/gmem.h"
 
 #define FW_CFG_SIGNATURE 0x00
 #define FW_CFG_ID 0x01

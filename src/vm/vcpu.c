@@ -11,6 +11,7 @@
 
 #include "util/thread.h"
 #include "vm/coalesced.h"
+#include "vm/lifecycle.h"
 #include "vm/vm.h"
 #include "x86/cpu_init.h"
 #include "x86/cpuid.h"
@@ -216,11 +217,16 @@ static void *vcpu_thread(void *arg)
 	v->self = pthread_self();
 	v->running = true;
 	pthread_mutex_unlock(&v->kick_lock);
+	if (pthread_getcpuclockid(pthread_self(), &v->cpu_clock) == 0)
+		atomic_store(&v->has_cpu_clock, true);
 
 	while (!atomic_load(&v->vm->stopping)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {
 			if (errno == EINTR || errno == EAGAIN) {
 				v->run->immediate_exit = 0;
+				/* A safe point: the last exit is handled and, KVM_RUN having run
+				 * with immediate_exit, completed in the kernel. */
+				lifecycle_park_point(v);
 				continue;
 			}
 			char what[96];
@@ -236,6 +242,16 @@ static void *vcpu_thread(void *arg)
 	v->running = false;
 	pthread_mutex_unlock(&v->kick_lock);
 	return NULL;
+}
+
+unsigned long long vcpu_cpu_ns(struct vcpu *v)
+{
+	struct timespec ts;
+
+	/* The clock names the thread's id: after the thread ends it reads EINVAL, never junk. */
+	if (!atomic_load(&v->has_cpu_clock) || clock_gettime(v->cpu_clock, &ts) < 0)
+		return 0;
+	return (unsigned long long)ts.tv_sec * 1000000000ull + (unsigned long long)ts.tv_nsec;
 }
 
 static void kick_handler(int sig)

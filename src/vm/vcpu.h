@@ -4,6 +4,8 @@
 
 #include <linux/kvm.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <time.h>
 #include <stdbool.h>
 
 #include "util/err.h"
@@ -21,6 +23,8 @@ struct vcpu {
 	pthread_mutex_t kick_lock;
 	pthread_t self;       /* the running vCPU thread, as it recorded itself */
 	bool running;         /* self is in its KVM_RUN loop (under kick_lock) */
+	clockid_t cpu_clock;  /* the thread's CPU-time clock, valid once has_cpu_clock (metrics) */
+	atomic_bool has_cpu_clock;
 };
 
 /* Create vCPU id: fd, kvm_run mapping, CPUID, MSRs, FPU and LAPIC set up. The BSP (id 0)
@@ -41,6 +45,10 @@ void vcpu_join(struct vcpu *v);
 
 /* Join the thread (if started), unmap, close. */
 void vcpu_destroy(struct vcpu *v);
+
+/* CPU time the vCPU thread has used so far (guest and monitor), in ns; 0 before it started.
+ * Any thread. */
+unsigned long long vcpu_cpu_ns(struct vcpu *v);
 
 /* Append a one-line register dump of v (called on its own thread) to buf. */
 void vcpu_dump_regs(struct vcpu *v, char *buf, size_t len);

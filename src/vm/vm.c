@@ -35,7 +35,7 @@ extern const struct device_desc __stop_tv_devices[] __attribute__((weak));
 
 static int create_memory(struct vm *vm, struct err *e)
 {
-	int ret = gmem_init(&vm->mem, vm->cfg.mem_size);
+	int ret = gmem_init(&vm->mem, vm->cfg.mem_size, 0);
 
 	if (ret)
 		return errf(e, ret, "cannot allocate %llu MiB of guest memory: %s",
@@ -135,7 +135,10 @@ static int load_smbios(struct vm *vm, long acpi_used, struct err *e)
 static int load_guest(struct vm *vm, const struct guest_files *f, struct boot_entry *entry,
 		      struct err *e)
 {
-	struct acpi_config ac = {.ncpus = vm->ncpus};
+	struct acpi_config ac = {.ncpus = vm->ncpus,
+				 .pci64_base = plat_pci_mmio64_base(vm->cfg.mem_size),
+				 .pci64_size = PLAT_PCI_MMIO64_SIZE,
+				 .nmmio = vm->nvmmio};
 	struct boot_config bc = {
 		.kernel = f->kernel, .kernel_len = f->klen, .initrd = f->initrd,
 		.initrd_len = f->ilen, .cmdline = vm->cfg.cmdline ? vm->cfg.cmdline : "",
@@ -147,6 +150,8 @@ static int load_guest(struct vm *vm, const struct guest_files *f, struct boot_en
 
 	if (!acpi)
 		return errf(e, -EINVAL, "guest memory too small for the ACPI tables");
+	for (unsigned i = 0; i < vm->nvmmio && i < ACPI_MAX_MMIO_DEVS; i++)
+		ac.mmio[i] = (struct acpi_mmio_dev){vm->vmmio[i].base, vm->vmmio[i].gsi};
 	used = acpi_build(acpi, PLAT_ACPI_MAX, PLAT_ACPI_ADDR, &ac, e);
 	if (used < 0)
 		return (int)used;
@@ -219,14 +224,8 @@ static int refuse_unbuilt(const struct vm_config *c, struct err *e)
 			return errf(e, -ENOTSUP, "--disk: virtio-blk is not available yet");
 	if (c->nnets)
 		return errf(e, -ENOTSUP, "--net: virtio-net is not available yet");
-	if (c->rng)
-		return errf(e, -ENOTSUP, "--rng: virtio-rng is not available yet");
 	if (c->console == CONSOLE_VIRTIO)
 		return errf(e, -ENOTSUP, "--console virtio: virtio-console is not available yet");
-	if (c->transport == TRANSPORT_MMIO)
-		return errf(e, -ENOTSUP, "--transport mmio: virtio-mmio is not available yet");
-	if (c->api_socket || c->event_monitor)
-		return errf(e, -ENOTSUP, "--api-socket/--event-monitor: the API is not available yet");
 	return 0;
 }
 
@@ -245,6 +244,8 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 	vm->mmio.name = "mmio";
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_mutex_init(&vm->coalesced_lock, NULL);
+	pthread_mutex_init(&vm->irq_lock, NULL);
+	lifecycle_init(vm);
 
 	if (cfg->stats && !(vm->port_exits = calloc(65536, sizeof(*vm->port_exits)))) {
 		ret = errf(e, -ENOMEM, "out of memory");
@@ -316,6 +317,7 @@ void vm_request_stop(struct vm *vm, enum vm_stop_reason why, int status)
 	if (why == VM_STOP_QUIT)
 		atomic_store(&vm->quit, true);
 	atomic_store(&vm->stopping, true);
+	lifecycle_wake(vm); /* parked vCPUs see the stop */
 	for (unsigned i = 0; i < vm->ncpus_created; i++)
 		vcpu_kick(&vm->vcpus[i]);
 }
@@ -342,6 +344,7 @@ int vm_exit_status(enum vm_stop_reason why, int testdev_status)
 {
 	switch (why) {
 	case VM_STOP_POWEROFF:
+	case VM_STOP_API_SHUTDOWN:
 		return 0;
 	case VM_STOP_REBOOT:
 		return 2;
@@ -370,17 +373,23 @@ static void on_signal(void *opaque, uint32_t events)
 		vm_request_stop(vm, VM_STOP_QUIT, 0);
 }
 
-static void print_stats(struct vm *vm)
+const char *vm_stat_name(enum vm_stat s)
 {
 	static const char *const names[STAT_COUNT] = {
 		"io", "mmio", "hlt", "shutdown", "system_event", "intr", "other",
 		"io_unclaimed", "mmio_unclaimed"};
+
+	return (unsigned)s < STAT_COUNT ? names[s] : "unknown";
+}
+
+static void print_stats(struct vm *vm)
+{
 	char line[512];
 	size_t used = 0;
 
 	for (int i = 0; i < STAT_COUNT; i++)
 		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s=%llu",
-					 i ? " " : "", names[i], atomic_load(&vm->stats[i]));
+					 i ? " " : "", vm_stat_name((enum vm_stat)i), atomic_load(&vm->stats[i]));
 	log_info("exits: %s", line);
 	if (!vm->port_exits)
 		return;
@@ -473,6 +482,11 @@ void vm_destroy(struct vm *vm)
 		close(vm->kvm_fd);
 	vm->vm_fd = vm->kvm_fd = -1;
 	vm->coalesced_ring = NULL;
+	vm_counters_free(vm);
 	pthread_mutex_destroy(&vm->coalesced_lock);
+	free(vm->irq_routes);
+	vm->irq_routes = NULL;
+	pthread_mutex_destroy(&vm->irq_lock);
 	pthread_mutex_destroy(&vm->stop_lock);
+	lifecycle_destroy(vm);
 }

@@ -10,7 +10,9 @@
 #include "util/err.h"
 #include "vm/bus.h"
 #include "vm/config.h"
-#include "vm/memory.h"
+#include "mem/gmem.h"
+#include "vm/counters.h"
+#include "vm/lifecycle.h"
 
 struct vcpu;
 struct loop;
@@ -29,6 +31,7 @@ enum vm_stop_reason {
 	VM_STOP_TRIPLE_FAULT,  /* KVM_EXIT_SHUTDOWN */
 	VM_STOP_INTERNAL,      /* KVM internal error, emulation failure, failed entry */
 	VM_STOP_HOST_ERROR,    /* a monitor-side failure while running */
+	VM_STOP_API_SHUTDOWN,  /* vm.shutdown or vmm.shutdown from the control API */
 };
 
 /* Exit counters, one per reason; updated with relaxed atomics by the vCPU threads. */
@@ -85,6 +88,22 @@ struct vm {
 	uint32_t coalesced_max;                         /* entries the ring holds */
 	pthread_mutex_t coalesced_lock;                 /* one replayer at a time */
 	atomic_uint *port_exits; /* with --stats: port-I/O exits per port (65536), else NULL */
+
+	/* KVM's GSI routing table (vm/devif.c): the irqchip defaults plus MSI routes from GSI 24
+	 * up; rewritten whole by devif_msi_route under irq_lock. NULL until the first MSI. */
+	struct kvm_irq_routing *irq_routes;
+	pthread_mutex_t irq_lock;
+
+	/* virtio-mmio devices, for the DSDT (devif_virtio_mmio_slot) */
+	unsigned nvmmio;
+	struct vm_mmio_dev {
+		uint64_t base;
+		unsigned gsi;
+	} vmmio[8];
+
+	struct vm_lifecycle life;          /* pause/resume (vm/lifecycle.c) */
+	struct counter_set *counter_sets;  /* vm.counters and /metrics (vm/counters.c) */
+	unsigned ncounter_sets;
 };
 
 /* Build the VM from a validated config: KVM checks, memory, irqchip, devices, vCPUs, guest
@@ -110,6 +129,9 @@ int vm_add_device(struct vm *vm, const char *name, void *state, void (*destroy)(
 
 /* Exit status for a stop reason: poweroff 0, reboot 2, quit 130... (documented in README). */
 int vm_exit_status(enum vm_stop_reason why, int testdev_status);
+
+/* The counter's name in --stats, vm.counters and /metrics: "io", "mmio", "hlt", ... */
+const char *vm_stat_name(enum vm_stat s);
 
 static inline void vm_stat_inc(struct vm *vm, enum vm_stat s)
 {

@@ -20,6 +20,8 @@
 #include <sched.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
 #include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <time.h>
@@ -481,6 +483,46 @@ static void tap_frames_both_ways(void **st)
 	loop_destroy(loop);
 }
 
+/* ---- the loop additions a NIC's I/O thread relies on ---- */
+
+struct onthread {
+	struct loop *l;
+	int fd;
+	int seen; /* 1: the callback ran on the loop thread */
+};
+
+static void onthread_cb(void *opaque, uint32_t events)
+{
+	struct onthread *o = opaque;
+	uint64_t v;
+
+	if (read(o->fd, &v, sizeof(v)) == sizeof(v))
+		o->seen = loop_on_thread(o->l) ? 1 : -1;
+}
+
+static void loop_thread_stop_and_reuse(void **st)
+{
+	struct onthread o = {.fd = eventfd(0, EFD_NONBLOCK)};
+	uint64_t one = 1;
+
+	assert_int_equal(loop_create(&o.l), 0);
+	assert_false(loop_on_thread(o.l));
+	assert_int_equal(loop_add(o.l, o.fd, EPOLLIN, onthread_cb, &o), 0);
+	assert_int_equal(loop_mod(o.l, o.fd, EPOLLIN), 0);
+	assert_int_equal(loop_mod(o.l, 12345, EPOLLIN), -ENOENT);
+	assert_int_equal(loop_start(o.l), 0);
+	assert_false(loop_on_thread(o.l)); /* this is not the loop's thread */
+	assert_int_equal(write(o.fd, &one, sizeof(one)), sizeof(one));
+	for (int i = 0; i < 500 && !__atomic_load_n(&o.seen, __ATOMIC_ACQUIRE); i++)
+		usleep(10000);
+	assert_int_equal(__atomic_load_n(&o.seen, __ATOMIC_ACQUIRE), 1);
+	loop_stop(o.l);
+	loop_stop(o.l); /* idempotent */
+	assert_int_equal(loop_del(o.l, o.fd), 0); /* still usable after the stop */
+	loop_destroy(o.l);
+	close(o.fd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -495,6 +537,7 @@ int main(void)
 		cmocka_unit_test(slirp_refuses_a_taken_port),
 		cmocka_unit_test(tap_refusals),
 		cmocka_unit_test(tap_frames_both_ways),
+		cmocka_unit_test(loop_thread_stop_and_reuse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
