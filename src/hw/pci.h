@@ -25,6 +25,14 @@ int pci_register_device(struct pci_host *h, unsigned slot, const struct pci_devi
 int pci_register_function(struct pci_host *h, unsigned slot, unsigned fn,
 			  const struct pci_device_ops *ops, void *opaque);
 
+/* --firmware bios: the i440FX's PAM registers (PCI_I440FX_NPAM bytes from PCI_I440FX_PAM in the
+ * host bridge) drive shadow RAM; fn(opaque, the 7 values) runs after each guest write to
+ * them, on the vCPU thread, without the host's lock. */
+#define PCI_I440FX_PAM 0x59
+#define PCI_I440FX_NPAM 7
+void pci_host_set_pam(struct pci_host *h, void (*fn)(void *opaque, const uint8_t *pam),
+		      void *opaque);
+
 /* Put a device in the lowest free slot of bus 0. Returns the slot (1..31), -ENOSPC (bus
  * full) or -EINVAL. Slots are numbered in registration order, so the guest sees a stable
  * layout for a given configuration. */

@@ -24,7 +24,6 @@
 #include "vm/coalesced.h"
 #include "vm/device.h"
 #include "vm/vm.h"
-#include "x86/bios.h"
 #include "x86/platform.h"
 
 #define PCI_NSLOTS 32
@@ -55,6 +54,9 @@ struct pci_host {
 	uint8_t hb[256]; /* host bridge configuration space */
 	struct pci_slot slot[PCI_NSLOTS][PCI_NFUNCS];
 	uint64_t mmio32_next, mmio64_next, mmio64_end; /* BAR allocation (pci_alloc_bar) */
+	bool i440fx;                                   /* --firmware bios: the PC's bridge */
+	void (*pam_fn)(void *opaque, const uint8_t *pam); /* PAM writes go here (pci_host_set_pam) */
+	void *pam_opaque;
 };
 
 /* Host bridge bits a guest may change. */
@@ -67,9 +69,9 @@ static const uint8_t hb_wmask[256] = {
 /* i440FX PAM0 (high nibble only) and PAM1-6: read/write enable bits of the shadow segments. */
 static uint8_t hb_mask(bool i440fx, unsigned reg)
 {
-	if (i440fx && reg == BIOS_PAM_REG)
+	if (i440fx && reg == PCI_I440FX_PAM)
 		return 0x30;
-	if (i440fx && reg > BIOS_PAM_REG && reg < BIOS_PAM_REG + BIOS_NPAM)
+	if (i440fx && reg > PCI_I440FX_PAM && reg < PCI_I440FX_PAM + PCI_I440FX_NPAM)
 		return 0x33;
 	return hb_wmask[reg];
 }
@@ -92,8 +94,8 @@ static void pci_cfg_access(struct pci_host *h, uint32_t addr, unsigned reg, uint
 			   unsigned len, bool wr)
 {
 	unsigned bus = (addr >> 16) & 0xff, dev = (addr >> 11) & 0x1f, fn = (addr >> 8) & 7;
-	bool i440fx = h->vm->bios != NULL, pam = false;
-	uint8_t pamv[BIOS_NPAM];
+	bool i440fx = h->i440fx, pam = false;
+	uint8_t pamv[PCI_I440FX_NPAM];
 	struct pci_slot s = {0};
 	unsigned i;
 
@@ -115,16 +117,16 @@ static void pci_cfg_access(struct pci_host *h, uint32_t addr, unsigned reg, uint
 				h->hb[reg + i] = (uint8_t)((h->hb[reg + i] & ~m) | (data[i] & m));
 			else
 				data[i] = h->hb[reg + i];
-			pam |= wr && m && i440fx && reg + i >= BIOS_PAM_REG &&
-			       reg + i < BIOS_PAM_REG + BIOS_NPAM;
+			pam |= wr && m && i440fx && reg + i >= PCI_I440FX_PAM &&
+			       reg + i < PCI_I440FX_PAM + PCI_I440FX_NPAM;
 		}
-		memcpy(pamv, h->hb + BIOS_PAM_REG, BIOS_NPAM);
+		memcpy(pamv, h->hb + PCI_I440FX_PAM, PCI_I440FX_NPAM);
 	} else {
 		s = h->slot[dev][fn];
 	}
 	pthread_mutex_unlock(&h->lock);
-	if (pam)
-		bios_pam_write(h->vm->bios, pamv);
+	if (pam && h->pam_fn)
+		h->pam_fn(h->pam_opaque, pamv);
 	if (dev == 0)
 		return;
 	/* The device's ops run without our lock; they serialize their own state. */
@@ -249,6 +251,15 @@ static void ecam_write(void *opaque, uint64_t off, const uint8_t *data, unsigned
 
 static const struct bus_ops ecam_ops = {.read = ecam_read, .write = ecam_write};
 
+void pci_host_set_pam(struct pci_host *h, void (*fn)(void *opaque, const uint8_t *pam),
+		      void *opaque)
+{
+	pthread_mutex_lock(&h->lock);
+	h->pam_fn = fn;
+	h->pam_opaque = opaque;
+	pthread_mutex_unlock(&h->lock);
+}
+
 uint64_t pci_alloc_bar(struct pci_host *h, uint64_t size, bool high)
 {
 	uint64_t *next = high ? &h->mmio64_next : &h->mmio32_next;
@@ -326,7 +337,8 @@ static int pci_host_init(struct vm *vm)
 	h->mmio64_next = plat_pci_mmio64_base(vm->cfg.mem_size);
 	h->mmio64_end = h->mmio64_next + PLAT_PCI_MMIO64_SIZE;
 	pthread_mutex_init(&h->lock, NULL);
-	hb_init(h->hb, vm->cfg.firmware == FIRMWARE_BIOS);
+	h->i440fx = vm->cfg.firmware == FIRMWARE_BIOS;
+	hb_init(h->hb, h->i440fx);
 	ret = vm_add_device(vm, "pci_host", h, pci_host_destroy);
 	if (ret) {
 		pci_host_destroy(h);

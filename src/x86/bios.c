@@ -15,6 +15,7 @@
 #include <sys/mman.h>
 
 #include "hw/fw_cfg.h"
+#include "hw/pci.h"
 #include "util/bytes.h"
 #include "util/file.h"
 #include "util/log.h"
@@ -175,8 +176,10 @@ static int seg_apply(struct bios *b, unsigned i, enum seg_map want)
 	return ret;
 }
 
-void bios_pam_write(struct bios *b, const uint8_t pam[BIOS_NPAM])
+void bios_pam_write(void *opaque, const uint8_t *pam)
 {
+	struct bios *b = opaque;
+
 	pthread_mutex_lock(&b->lock);
 	memcpy(b->pam, pam, BIOS_NPAM);
 	for (unsigned i = 0; i < NSEG; i++) {
@@ -353,8 +356,9 @@ int bios_fw_cfg_fill(struct vm *vm, struct err *e)
 	char order[512];
 	int n = 0, olen, ret;
 
-	if (!fc)
-		return errf(e, -EINVAL, "fw_cfg missing");
+	if (!fc || !vm->pci)
+		return errf(e, -EINVAL, "fw_cfg or the PCI host missing");
+	pci_host_set_pam(vm->pci, bios_pam_write, vm->bios);
 	n += put_e820(e820 + n, 0, m->r[0].size, 1);
 	if (m->nregions > 1)
 		n += put_e820(e820 + n, m->r[1].gpa, m->r[1].size, 1);

@@ -12,8 +12,7 @@
 #define BIOS_DEFAULT_PATH "/usr/share/seabios/bios.bin"
 #define BIOS_MIN_SIZE (128u << 10)
 #define BIOS_MAX_SIZE (16u << 20)
-#define BIOS_NPAM 7 /* i440FX PAM0..PAM6, configuration registers 0x59-0x5f */
-#define BIOS_PAM_REG 0x59
+#define BIOS_NPAM 7 /* i440FX PAM0..PAM6, configuration registers 0x59-0x5f (hw/pci.h) */
 
 struct vm;
 struct bios;
@@ -38,9 +37,10 @@ int bios_map(struct vm *vm, struct err *e) __attribute__((warn_unused_result));
  * loader, SMBIOS. 0 or -errno with e set. */
 int bios_fw_cfg_fill(struct vm *vm, struct err *e) __attribute__((warn_unused_result));
 
-/* The guest wrote the PAM registers: remap the shadow window. Called with the 7 new values
- * from a vCPU thread; safe against concurrent vCPUs. */
-void bios_pam_write(struct bios *b, const uint8_t pam[BIOS_NPAM]);
+/* The guest wrote the PAM registers: remap the shadow window. Called (through
+ * pci_host_set_pam, hooked by bios_fw_cfg_fill) with the 7 new values from a vCPU thread; safe
+ * against concurrent vCPUs. b is the struct bios. */
+void bios_pam_write(void *b, const uint8_t *pam);
 
 /* The bootorder file's text for the IDE positions of cfg's disks in boot order (each line
  * "/pci@i0cf8/ide@1,1/drive@C/disk@S", separated by newlines, NUL-terminated). Pure. Returns the length written (< cap), or -ENOSPC. */

@@ -1,3 +1,1 @@
-fuzz_ata_DEPS := src/hw/ata.c src/hw/atapi.c src/mem/gmem.c src/util/err.c src/block/block.c \
-	src/block/probe.c src/block/raw.c src/block/vhd.c src/block/vhd_io.c src/block/vhd_format.c \
-	src/block/vhd_locator.c src/block/vhd_check.c src/block/vhd_create.c
+fuzz_ata_DEPS := src/hw/ata.c src/hw/atapi.c src/mem/gmem.c src/util/err.c $(sort $(wildcard src/block/*.c))

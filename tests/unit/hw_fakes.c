@@ -136,9 +136,3 @@ void hw_out(struct vm *vm, unsigned port, uint32_t v, unsigned len)
 	hw_wr(&vm->pio, port, v, len);
 }
 
-/* pci_host.c forwards PAM writes to the BIOS path; tests that link x86/bios.c get the real one. */
-__attribute__((weak)) void bios_pam_write(struct bios *b, const uint8_t pam[7])
-{
-	(void)b;
-	(void)pam;
-}
