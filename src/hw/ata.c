@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "util/bytes.h"
-#include "vm/vm.h"
+#include "vm/devif.h"
 
 #define SECTOR 512u
 #define MAX_MULT 16
@@ -25,7 +25,7 @@ static void update_line(struct ata_channel *ch)
 
 	if (level != ch->irq_line) {
 		ch->irq_line = level;
-		vm_set_irq(ch->vm, ch->irq, level);
+		devif_set_irq(ch->vm, ch->irq, level);
 	}
 }
 
@@ -675,7 +675,7 @@ static int prd_move(struct ata_channel *ch, uint32_t prd, uint64_t skip, uint8_t
 		bool eot;
 		uint8_t *p;
 
-		if (gmem_read(&ch->vm->mem, (uint64_t)prd + 8ULL * i, e, sizeof(e)))
+		if (gmem_read(devif_mem(ch->vm), (uint64_t)prd + 8ULL * i, e, sizeof(e)))
 			return -EFAULT;
 		addr = le_get(e, 4) & ~1ULL;
 		n = le_get(e + 4, 2);
@@ -688,7 +688,7 @@ static int prd_move(struct ata_channel *ch, uint32_t prd, uint64_t skip, uint8_t
 			continue;
 		}
 		take = n - skip < len - done ? n - skip : len - done;
-		p = gmem_ptr(&ch->vm->mem, addr + skip, take);
+		p = gmem_ptr(devif_mem(ch->vm), addr + skip, take);
 		if (!p)
 			return -EFAULT;
 		if (to_guest)

@@ -1,4 +1,5 @@
-/* fw_cfg.c: the firmware configuration device (fw_cfg.h), attached with --firmware bios. */
+/* fw_cfg.c: the firmware configuration device (fw_cfg.h); x86/bios.c attaches it with
+ * --firmware bios. */
 #include "hw/fw_cfg.h"
 
 #include <errno.h>
@@ -7,9 +8,6 @@
 #include <string.h>
 
 #include "util/bytes.h"
-#include "vm/device.h"
-#include "vm/vm.h"
-#include "x86/platform.h"
 
 #define FW_CFG_DATA_OFF 1
 #define FW_CFG_DMA_HI 4
@@ -247,31 +245,4 @@ static void fw_cfg_pio_write(void *opaque, uint64_t off, const uint8_t *data, un
 	fw_cfg_io(opaque, (unsigned)off, buf, len < sizeof(buf) ? len : sizeof(buf), true);
 }
 
-static const struct bus_ops fw_cfg_ops = {.read = fw_cfg_pio_read, .write = fw_cfg_pio_write};
-
-static void fw_cfg_dev_destroy(void *opaque)
-{
-	fw_cfg_destroy(opaque);
-}
-
-/* Only the BIOS path has fw_cfg; x86/bios.c fills the items before the vCPUs start. */
-static int fw_cfg_init(struct vm *vm)
-{
-	struct fw_cfg *fc;
-	int ret;
-
-	if (vm->cfg.firmware != FIRMWARE_BIOS)
-		return 0;
-	ret = fw_cfg_create(&vm->mem, &fc);
-	if (ret)
-		return ret;
-	ret = vm_add_device(vm, "fw_cfg", fc, fw_cfg_dev_destroy);
-	if (ret) {
-		fw_cfg_destroy(fc);
-		return ret;
-	}
-	vm->fw_cfg = fc;
-	return bus_register(&vm->pio, PLAT_FWCFG_PORT, FW_CFG_NPORTS, &fw_cfg_ops, fc, "fw_cfg");
-}
-
-DEVICE_REGISTER(fw_cfg, DEV_PHASE_PLATFORM, fw_cfg_init);
+const struct bus_ops fw_cfg_bus_ops = {.read = fw_cfg_pio_read, .write = fw_cfg_pio_write};

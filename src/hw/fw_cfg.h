@@ -19,6 +19,7 @@
 #include <stdint.h>
 
 #include "mem/gmem.h"
+#include "vm/bus.h"
 
 #define FW_CFG_SIGNATURE 0x00
 #define FW_CFG_ID 0x01
@@ -60,6 +61,9 @@ int fw_cfg_add_file(struct fw_cfg *fc, const char *name, const void *data, size_
 
 /* A port access at offset off (0..FW_CFG_NPORTS-1) of len bytes. Thread-safe. */
 void fw_cfg_io(struct fw_cfg *fc, unsigned off, uint8_t *data, unsigned len, bool is_write);
+
+/* Port-bus handlers over fw_cfg_io (opaque: the struct fw_cfg), for FW_CFG_NPORTS ports. */
+extern const struct bus_ops fw_cfg_bus_ops;
 
 /* Free everything. NULL is fine. */
 void fw_cfg_destroy(struct fw_cfg *fc);

@@ -19,8 +19,8 @@
 #include "util/bytes.h"
 #include "util/log.h"
 #include "util/thread.h"
-#include "vm/device.h"
-#include "vm/vm.h"
+#include "vm/config.h"
+#include "vm/devif.h"
 #include "x86/platform.h"
 
 #define IDE_FN 1
@@ -166,7 +166,7 @@ static int check_iso(struct block_dev *bd, const char *path, struct err *e)
 
 static int open_disks(struct ide *s, struct err *e)
 {
-	const struct vm_config *c = &s->vm->cfg;
+	const struct vm_config *c = devif_config(s->vm);
 
 	for (unsigned i = 0; i < c->ndisks; i++) {
 		const struct disk_config *d = &c->disks[i];
@@ -217,7 +217,7 @@ static int ide_init(struct vm *vm)
 	struct ide *s;
 	int ret;
 
-	if (!piix3_wanted(&vm->cfg))
+	if (!piix3_wanted(devif_config(vm)))
 		return 0;
 	s = calloc(1, sizeof(*s));
 	if (!s)
@@ -235,22 +235,22 @@ static int ide_init(struct vm *vm)
 		s->ch[i].submit = ide_submit;
 		s->ch[i].submit_opaque = s;
 	}
-	if ((ret = vm_add_device(vm, "ide", s, ide_destroy))) {
+	if ((ret = devif_add_device(vm, "ide", s, ide_destroy))) {
 		ide_destroy(s);
 		return ret;
 	}
 	pci_cfg_init(&s->cfg, 0x8086, 0x7010, 0, 0x010180, PCI_HEADER_TYPE_NORMAL);
 	s->cfg.b[0x41] = s->cfg.b[0x43] = 0x80; /* IDETIM: both channels decode */
 	s->bar4 = PCI_BASE_ADDRESS_SPACE_IO;
-	ret = open_disks(s, &vm->dev_err);
+	ret = open_disks(s, devif_err(vm));
 	if (ret)
 		return ret;
-	if ((ret = pci_register_function(vm->pci, PLAT_PIIX_SLOT, IDE_FN, &ide_pci_ops, s)) ||
-	    (ret = bus_register(&vm->pio, PLAT_IDE0_PORT, 8, &cmd_ops, &s->ch[0], "ide0")) ||
-	    (ret = bus_register(&vm->pio, PLAT_IDE0_CTL, 1, &ctl_ops, &s->ch[0], "ide0-ctl")) ||
-	    (ret = bus_register(&vm->pio, PLAT_IDE1_PORT, 8, &cmd_ops, &s->ch[1], "ide1")) ||
-	    (ret = bus_register(&vm->pio, PLAT_IDE1_CTL, 1, &ctl_ops, &s->ch[1], "ide1-ctl")) ||
-	    (ret = bus_set_miss(&vm->pio, bm_miss, s)))
+	if ((ret = pci_register_function(devif_pci(vm), PLAT_PIIX_SLOT, IDE_FN, &ide_pci_ops, s)) ||
+	    (ret = devif_pio_register(vm, PLAT_IDE0_PORT, 8, &cmd_ops, &s->ch[0], "ide0")) ||
+	    (ret = devif_pio_register(vm, PLAT_IDE0_CTL, 1, &ctl_ops, &s->ch[0], "ide0-ctl")) ||
+	    (ret = devif_pio_register(vm, PLAT_IDE1_PORT, 8, &cmd_ops, &s->ch[1], "ide1")) ||
+	    (ret = devif_pio_register(vm, PLAT_IDE1_CTL, 1, &ctl_ops, &s->ch[1], "ide1-ctl")) ||
+	    (ret = devif_pio_set_miss(vm, bm_miss, s)))
 		return ret;
 	ret = thread_start(&s->thread, ide_worker, s);
 	if (ret)

@@ -13,8 +13,7 @@
 #include "hw/pci_cfg.h"
 #include "hw/piix3.h"
 #include "util/bytes.h"
-#include "vm/device.h"
-#include "vm/vm.h"
+#include "vm/devif.h"
 #include "x86/platform.h"
 
 struct piix3 {
@@ -67,7 +66,7 @@ static int piix3_init(struct vm *vm)
 	struct piix3 *p;
 	int ret;
 
-	if (!piix3_wanted(&vm->cfg))
+	if (!piix3_wanted(devif_config(vm)))
 		return 0;
 	p = calloc(1, sizeof(*p));
 	if (!p)
@@ -78,12 +77,12 @@ static int piix3_init(struct vm *vm)
 	       2);
 	for (unsigned i = 0; i < 4; i++)
 		p->cfg.b[0x60 + i] = 0x80;
-	ret = vm_add_device(vm, "piix3", p, piix3_destroy);
+	ret = devif_add_device(vm, "piix3", p, piix3_destroy);
 	if (ret) {
 		piix3_destroy(p);
 		return ret;
 	}
-	return pci_register_device(vm->pci, PLAT_PIIX_SLOT, &isa_ops, p);
+	return pci_register_device(devif_pci(vm), PLAT_PIIX_SLOT, &isa_ops, p);
 }
 
 DEVICE_REGISTER(piix3, DEV_PHASE_PLATFORM, piix3_init);

@@ -225,6 +225,11 @@ static void shadow_write(void *opaque, uint64_t off, const uint8_t *data, unsign
 
 static const struct bus_ops shadow_ops = {.read = shadow_read, .write = shadow_write};
 
+static void fw_cfg_free(void *fc)
+{
+	fw_cfg_destroy(fc);
+}
+
 int bios_map(struct vm *vm, struct err *e)
 {
 	struct bios *b = vm->bios;
@@ -249,6 +254,16 @@ int bios_map(struct vm *vm, struct err *e)
 	pthread_mutex_unlock(&b->lock);
 	if (ret)
 		return errf(e, ret, "cannot map the BIOS shadow window: %s", strerror(-ret));
+	ret = fw_cfg_create(&vm->mem, &vm->fw_cfg);
+	if (!ret && (ret = vm_add_device(vm, "fw_cfg", vm->fw_cfg, fw_cfg_free))) {
+		fw_cfg_destroy(vm->fw_cfg);
+		vm->fw_cfg = NULL;
+	}
+	if (!ret)
+		ret = bus_register(&vm->pio, PLAT_FWCFG_PORT, FW_CFG_NPORTS, &fw_cfg_bus_ops,
+				   vm->fw_cfg, "fw_cfg");
+	if (ret)
+		return errf(e, ret, "cannot create fw_cfg: %s", strerror(-ret));
 	ret = bus_register(&vm->mmio, PLAT_SHADOW_START, SHADOW_END - PLAT_SHADOW_START,
 			   &shadow_ops, b, "bios-shadow");
 	return ret ? errf(e, ret, "cannot claim the BIOS shadow window: %s", strerror(-ret)) : 0;

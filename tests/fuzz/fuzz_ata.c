@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "hw/ata.h"
+#include "vm/devif.h"
 #include "vm/vm.h"
 
 #define RAM (64u << 10)
@@ -15,7 +16,8 @@
 static struct vm vm;
 static struct block_dev *bd;
 
-int vm_set_irq(struct vm *v, unsigned gsi, int level) { return 0; }
+int devif_set_irq(struct vm *v, unsigned gsi, int level) { return 0; }
+const struct gmem *devif_mem(struct vm *v) { return &v->mem; }
 
 static void submit(struct ata_channel *ch) {}
 
