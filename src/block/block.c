@@ -280,6 +280,26 @@ int block_discard(struct block_dev *bd, uint64_t off, uint64_t len)
 	return bd->ops->discard ? bd->ops->discard(bd, off, len) : 0;
 }
 
+int block_map(struct block_dev *bd, uint64_t off, uint64_t len, bool write, struct block_map *m)
+{
+	int ret = check_io(bd, len, off);
+
+	if (ret || !len)
+		return ret ? ret : -EINVAL;
+	if (write && !(bd->flags & BLOCK_RDWR))
+		return -EROFS;
+	*m = (struct block_map){.kind = BLOCK_MAP_SLOW, .fd = -1, .len = len};
+	/* a probed raw disk's probe window goes through probe_guard */
+	if (write && bd->probed && bd->ops == &block_raw_ops &&
+	    (off < BLOCK_PROBE_HEAD || off + len + BLOCK_SECTOR > bd->size)) {
+		if (off >= BLOCK_PROBE_HEAD)
+			return 0;
+		m->len = BLOCK_PROBE_HEAD - off < len ? BLOCK_PROBE_HEAD - off : len;
+		return 0;
+	}
+	return bd->ops->map ? bd->ops->map(bd, off, len, write, m) : 0;
+}
+
 uint64_t block_size(const struct block_dev *bd) { return bd->size; }
 
 uint32_t block_logical_sector(const struct block_dev *bd) { return bd->logical_sector; }

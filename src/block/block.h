@@ -85,6 +85,20 @@ struct block_info {
 
 struct block_dev;
 
+/* Where a range of the virtual disk lives (block_map). */
+enum block_map_kind {
+	BLOCK_MAP_DATA, /* in file fd at file_off, len bytes contiguous: read/write it directly */
+	BLOCK_MAP_ZERO, /* reads as zeros (unallocated, no parent) */
+	BLOCK_MAP_SLOW, /* go through block_read/block_write (allocation, bitmap, guard) */
+};
+
+struct block_map {
+	enum block_map_kind kind;
+	int fd;
+	uint64_t file_off;
+	uint64_t len; /* bytes from the start of the range with this answer, >= 1 sector */
+};
+
 struct block_ops {
 	const char *name;
 	/* Score 0..100 how sure the file with this head (the first BLOCK_PROBE_HEAD bytes) and
@@ -104,6 +118,9 @@ struct block_ops {
 	 * parent's data)? *run = bytes (at most len) with that answer. NULL: always present. */
 	int (*status)(struct block_dev *bd, uint64_t off, uint64_t len, uint64_t *run);
 	void (*close)(struct block_dev *bd);
+	/* Optional (NULL: always BLOCK_MAP_SLOW): see block_map. Called with a checked range. */
+	int (*map)(struct block_dev *bd, uint64_t off, uint64_t len, bool write,
+		   struct block_map *m);
 };
 
 struct block_dev {
@@ -161,6 +178,13 @@ int block_write(struct block_dev *bd, const void *buf, size_t len, uint64_t off)
 int block_flush(struct block_dev *bd) __attribute__((warn_unused_result));
 /* See block_ops.discard. */
 int block_discard(struct block_dev *bd, uint64_t off, uint64_t len)
+	__attribute__((warn_unused_result));
+/* Where [off, off+len) (sector-aligned, inside the disk) begins to live, for a data path that
+ * reads and writes the files itself (virtio-blk's io_uring): m->len bytes from off are DATA in
+ * m->fd at m->file_off (a write there needs no metadata change), ZERO, or SLOW. Reads of a
+ * differencing disk map through to the parent's file. 0 or -errno (-EROFS: a write to a
+ * read-only disk). Same threading rules as block_read. */
+int block_map(struct block_dev *bd, uint64_t off, uint64_t len, bool write, struct block_map *m)
 	__attribute__((warn_unused_result));
 /* The virtual size in bytes. */
 uint64_t block_size(const struct block_dev *bd);

@@ -379,4 +379,5 @@ const struct block_ops block_vhd_ops = {
 	.info = vhd_info,
 	.status = vhd_status,
 	.close = vhd_close,
+	.map = vhd_map,
 };

@@ -19,6 +19,7 @@ const struct vm_config *devif_config(struct vm *vm) { return &vm->cfg; }
 struct loop *devif_loop(struct vm *vm) { return vm->loop; }
 struct console *devif_console(struct vm *vm) { return vm->console; }
 struct pci_host *devif_pci(struct vm *vm) { return vm->pci; }
+struct err *devif_err(struct vm *vm) { return &vm->dev_err; }
 
 int devif_pio_register(struct vm *vm, uint64_t base, uint64_t len, const struct bus_ops *ops,
 		       void *opaque, const char *name)
@@ -52,7 +53,6 @@ int devif_pio_set_miss(struct vm *vm,
 	return bus_set_miss(&vm->pio, miss, opaque);
 }
 
-struct err *devif_err(struct vm *vm) { return &vm->dev_err; }
 
 int devif_virtio_mmio_slot(struct vm *vm, uint64_t *base, unsigned *gsi)
 {

@@ -11,6 +11,7 @@
 #include <stdint.h>
 
 #include "mem/gmem.h"
+#include "util/err.h"
 #include "vm/bus.h"
 #include "vm/device.h"
 
@@ -44,6 +45,10 @@ int devif_mmio_register(struct vm *vm, uint64_t base, uint64_t len, const struct
 int devif_add_device(struct vm *vm, const char *name, void *state, void (*destroy)(void *))
 	__attribute__((warn_unused_result));
 
+/* Where a failing init writes its one-line message (errf); vm_create prints it instead of the
+ * generic "cannot create device" line. Init only. */
+struct err *devif_err(struct vm *vm);
+
 /* Drive interrupt line gsi of the in-kernel irqchip to level. 0 or -errno. Any thread. */
 int devif_set_irq(struct vm *vm, unsigned gsi, int level);
 
@@ -74,10 +79,6 @@ int devif_pio_set_miss(struct vm *vm,
 		       bool (*miss)(void *opaque, uint64_t port, uint8_t *data, unsigned len,
 				    bool is_write),
 		       void *opaque) __attribute__((warn_unused_result));
-
-/* Where a failing init writes its one-line message (vm_create reports it instead of the
- * generic "cannot create device NAME: ..."). */
-struct err *devif_err(struct vm *vm);
 
 /* Take the next virtio-mmio slot: its base (PLAT_VIRTIO_MMIO_BASE + i * stride) and GSI,
  * described to the guest in the DSDT (LNRO0005). 0 or -ENOSPC. Init only. */

@@ -82,8 +82,9 @@ static int create_devices(struct vm *vm, struct err *e)
 
 			if ((int)d->phase != phase)
 				continue;
+			vm->dev_err.msg[0] = 0;
 			ret = d->init(vm);
-			if (ret && vm->dev_err.msg[0])
+			if (ret && vm->dev_err.msg[0]) /* the device's own line (devif_err) */
 				return errf(e, ret, "%s", vm->dev_err.msg);
 			if (ret)
 				return errf(e, ret, "cannot create device %s: %s", d->name,
@@ -219,13 +220,8 @@ static int block_signals(struct vm *vm, struct err *e)
  * when its device lands. */
 static int refuse_unbuilt(const struct vm_config *c, struct err *e)
 {
-	for (unsigned i = 0; i < c->ndisks; i++)
-		if (c->disks[i].iface == DISK_IF_VIRTIO)
-			return errf(e, -ENOTSUP, "--disk: virtio-blk is not available yet");
 	if (c->nnets)
 		return errf(e, -ENOTSUP, "--net: virtio-net is not available yet");
-	if (c->console == CONSOLE_VIRTIO)
-		return errf(e, -ENOTSUP, "--console virtio: virtio-console is not available yet");
 	return 0;
 }
 

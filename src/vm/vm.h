@@ -65,7 +65,6 @@ struct vm {
 	struct loop *loop;
 	struct fw_cfg *fw_cfg; /* --firmware bios only (hw/fw_cfg.c) */
 	struct bios *bios;     /* --firmware bios only (x86/bios.c): ROM, shadow RAM */
-	struct err dev_err;    /* a device init's own one-line message, if it failed with one */
 
 	struct vcpu *vcpus;
 	unsigned ncpus;         /* configured */
@@ -93,6 +92,8 @@ struct vm {
 	 * up; rewritten whole by devif_msi_route under irq_lock. NULL until the first MSI. */
 	struct kvm_irq_routing *irq_routes;
 	pthread_mutex_t irq_lock;
+
+	struct err dev_err; /* a failing device init's one-line message (devif_err) */
 
 	/* virtio-mmio devices, for the DSDT (devif_virtio_mmio_slot) */
 	unsigned nvmmio;
