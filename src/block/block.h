@@ -25,6 +25,9 @@
 /* VHD: when the end footer is bad, use the copy at offset 0. Only `img check` sets it (after
  * saying so): on a plain open that copy could be guest data, so a bad end footer is refused. */
 #define BLOCK_FOOTER_COPY 0x4u
+/* VHDX: also verify the redundant copies (region table 2) that a plain open skips when the
+ * first is good. `img check` sets it. */
+#define BLOCK_VERIFY 0x8u
 
 /* How many bytes of the file's head the probe chain looks at (signatures up to offset 1023). */
 #define BLOCK_PROBE_HEAD 1024u

@@ -333,6 +333,8 @@ int vhd_map(struct block_dev *bd, uint64_t off, uint64_t len, bool write, struct
 	if (v->footer.type == VHD_TYPE_FIXED) {
 		*m = (struct block_map){.kind = BLOCK_MAP_DATA, .fd = bd->fd, .file_off = off,
 					.len = len};
+		if (write && off == 0) /* vhd_write's check of a VHDX identifier at sector 0 */
+			*m = (struct block_map){.kind = BLOCK_MAP_SLOW, .fd = -1, .len = VHD_SECTOR};
 		return 0;
 	}
 	bs = v->hdr.block_size;

@@ -146,7 +146,7 @@ static int load_regions(struct block_dev *bd, struct vhdx *v, struct err *e)
 
 	if (!buf)
 		return errf(e, -ENOMEM, "%s: out of memory", bd->path);
-	for (int i = 1; i >= 0; i--) {
+	for (int i = 0; i < 2 && (ok < 0 || (bd->flags & BLOCK_VERIFY)); i++) {
 		struct vhdx_regions r;
 		int rc = vhdx_pread(bd, buf, VHDX_RT_SIZE, i ? VHDX_RT2_OFF : VHDX_RT1_OFF);
 
@@ -156,7 +156,7 @@ static int load_regions(struct block_dev *bd, struct vhdx *v, struct err *e)
 		else
 			errf(&re[i], rc, "cannot read it");
 		v->rt_bad[i] = rc != 0;
-		if (!rc) {
+		if (!rc && ok < 0) {
 			v->rg = r;
 			ok = i;
 		} else if (rc == -EOPNOTSUPP) {
@@ -244,6 +244,7 @@ static int load_bat(struct block_dev *bd, struct vhdx *v, struct err *e)
 	}
 	v->alloc_at = (v->used_end > v->file_size ? v->used_end : v->file_size);
 	v->alloc_at = (v->alloc_at + VHDX_MiB - 1) / VHDX_MiB * VHDX_MiB;
+	v->prealloc_end = v->file_size;
 	return 0;
 }
 
@@ -306,6 +307,7 @@ static void vhdx_close(struct block_dev *bd)
 {
 	struct vhdx *v = bd->priv;
 
+	vhdx_trim(bd, v);
 	vhdx_free(v);
 	free(v);
 }
@@ -370,4 +372,5 @@ const struct block_ops block_vhdx_ops = {
 	.info = vhdx_info,
 	.status = vhdx_status_op,
 	.close = vhdx_close,
+	.map = vhdx_map,
 };

@@ -25,6 +25,7 @@ struct vhdx {
 	uint64_t file_size;	  /* at open (after an RW replay) */
 	uint64_t used_end;	  /* end of the last structure or block the metadata uses */
 	uint64_t alloc_at;	  /* where the next block goes (1 MiB aligned, past the file) */
+	uint64_t prealloc_end;	  /* the file is extended (and flushed) up to here */
 	struct vhdx_log_replay log; /* pending entries replayed in memory (read-only open) */
 	bool log_mem;
 	uint32_t log_pending;	  /* entries of the active sequence found at open */
@@ -57,8 +58,9 @@ int vhdx_create(const char *path, const struct vhdx_create_opts *o, struct err *
  * pending (bytes past the end of the file up to the log's LastFileOffset read as zeros). */
 int vhdx_pread(struct block_dev *bd, void *buf, size_t len, uint64_t off);
 
-/* Renew FileWriteGuid (and DataWriteGuid when data) in both headers: the non-current one is
- * written first with the next sequence number, flushed, then the other. 0 or -errno. */
+/* Renew FileWriteGuid (and DataWriteGuid when data; LogGuid when log_guid): the non-current
+ * header is written with the next sequence number and flushed, becoming the current one; the
+ * other copy stays as it was (valid, one update behind). 0 or -errno. */
 int vhdx_bump_headers(struct block_dev *bd, bool data, const vhdx_guid *log_guid);
 
 /* Replay the pending log (r) into the file: data sectors, zero ranges, the file extended to
@@ -91,6 +93,11 @@ int vhdx_open_parent(struct block_dev *bd, struct vhdx *v, const struct block_op
 		     struct err *e);
 int vhdx_read(struct block_dev *bd, void *buf, size_t len, uint64_t off);
 int vhdx_write(struct block_dev *bd, const void *buf, size_t len, uint64_t off);
+/* block_ops.map: present sectors map into the file (reads and writes), absent ones read
+ * through the parent (or as zeros) and write through the slow path (allocation, bitmap). */
+int vhdx_map(struct block_dev *bd, uint64_t off, uint64_t len, bool write, struct block_map *m);
+/* Cut the zeros extended ahead of allocation that no block used (a clean close). */
+void vhdx_trim(struct block_dev *bd, struct vhdx *v);
 /* Fill a fresh random GUID (version 4). */
 void vhdx_guid_random(vhdx_guid *g);
 

@@ -45,7 +45,8 @@ static int fix_region_table(struct block_dev *bd, int bad)
 int vhdx_check(const char *path, bool repair, const struct block_io *io,
 	       struct vhdx_check_report *r, FILE *out, struct err *e)
 {
-	struct block_open_opts o = {.flags = BLOCK_NOPARENT | (repair ? BLOCK_RDWR : 0), .io = io};
+	struct block_open_opts o = {.flags = BLOCK_NOPARENT | BLOCK_VERIFY | (repair ? BLOCK_RDWR : 0),
+				    .io = io};
 	struct block_dev *bd, *full;
 	struct vhdx *v;
 	uint64_t end;
@@ -66,8 +67,9 @@ int vhdx_check(const char *path, bool repair, const struct block_io *io,
 		if (!v->hdr_bad[i])
 			continue;
 		finding(r, out, !repair, "header %d is damaged; header %d is used", i + 1, 2 - i);
+		/* the damaged copy is never the current one: the update rewrites it */
 		if (repair && (ret = vhdx_bump_headers(bd, false, NULL)) == 0) {
-			finding(r, out, false, "Repaired: both headers rewritten");
+			finding(r, out, false, "Repaired: header %d rewritten", i + 1);
 			r->repaired++;
 		} else if (repair) {
 			finding(r, out, true, "rewriting the headers: %s", strerror(-ret));

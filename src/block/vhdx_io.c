@@ -9,9 +9,11 @@
  *   3. differencing, partial block: the block's whole stretch of the sector bitmap is written
  *      (the written sectors set, every other bit cleared: stale bits of an earlier cut-short
  *      allocation never survive);
- *   then one fdatasync (so after a power loss a BAT entry never points past the end of the file
- *   or at data, a bitmap or a file size that did not reach the disk), and
+ *   differencing: one fdatasync (after a power loss a BAT entry never points at data or a
+ *   bitmap that did not reach the disk), and
  *   4. the payload BAT entry (8 bytes, one sector: atomic).
+ * The file is extended ahead of need and flushed then (see extend), so a BAT entry never points
+ * past the end of the file on disk either.
  * Killed before 4, the block is unreferenced space at the end of the file (`img check` reports
  * it as leaked, `--repair` cuts it); the metadata is never inconsistent, so the log is not
  * needed for thinvisor's own updates (LogGuid stays zero). */
@@ -143,23 +145,44 @@ static int put_bat(struct block_dev *bd, struct vhdx *v, uint64_t idx, uint64_t 
 	return ret;
 }
 
-/* Extend the file by len at v->alloc_at; *at gets the offset. */
+/* Room for len bytes at v->alloc_at, *at = that offset. The file is extended ahead (zeros) by up
+ * to 8 blocks (at most 256 MiB) and flushed once, so that its size is on disk before any BAT
+ * entry points into that stretch: allocations inside it need no flush of their own on a dynamic
+ * disk (after a power loss such a block reads as zeros, its old contents). A clean close cuts
+ * what was not used (vhdx_trim). */
 static int extend(struct block_dev *bd, struct vhdx *v, uint64_t len, uint64_t *at)
 {
-	if (ftruncate(bd->fd, (off_t)(v->alloc_at + len)))
-		return -errno;
+	if (v->alloc_at + len > v->prealloc_end) {
+		uint64_t ahead = 8 * (uint64_t)v->meta.block_size;
+
+		if (ahead > 256ull * VHDX_MiB)
+			ahead = 256ull * VHDX_MiB;
+		if (ahead < len)
+			ahead = len;
+		if (ftruncate(bd->fd, (off_t)(v->alloc_at + ahead)) || bd->io.fsync(bd->fd))
+			return -errno;
+		v->prealloc_end = v->alloc_at + ahead;
+	}
 	*at = v->alloc_at;
 	return 0;
 }
 
-/* Cut the file back after a failed allocation (best effort: else the space stays leaked). */
-static void cut_back(struct block_dev *bd, struct vhdx *v)
+/* A failed allocation: its stretch may hold part of the data, so it is never reused (leaked
+ * until `img check --repair`), and the next block goes after it. */
+static void skip(struct vhdx *v, uint64_t at, uint64_t len)
 {
-	uint64_t end = v->alloc_at > v->file_size ? v->alloc_at : v->file_size;
+	if (at + len > v->alloc_at)
+		v->alloc_at = at + len;
+}
 
-	if (ftruncate(bd->fd, (off_t)end)) {
-		/* leaked behind valid metadata: `img check` reports it */
-	}
+void vhdx_trim(struct block_dev *bd, struct vhdx *v)
+{
+	uint64_t size;
+
+	if ((bd->flags & BLOCK_RDWR) && v->prealloc_end > v->alloc_at &&
+	    !block_fd_size(bd->fd, &size) && size > v->alloc_at && v->alloc_at >= v->file_size &&
+	    ftruncate(bd->fd, (off_t)v->alloc_at) == 0)
+		v->prealloc_end = v->alloc_at;
 }
 
 static int alloc_sb(struct block_dev *bd, struct vhdx *v, uint64_t c)
@@ -167,14 +190,12 @@ static int alloc_sb(struct block_dev *bd, struct vhdx *v, uint64_t c)
 	uint64_t at = 0;
 	int ret = extend(bd, v, VHDX_SB_SIZE, &at);
 
-	if (!ret && bd->io.fsync(bd->fd))
-		ret = -errno;
-	if (!ret)
-		step(bd);
-	if (!ret)
-		ret = put_bat(bd, v, vhdx_bat_sb(&v->geom, c), vhdx_bat_make(VHDX_SB_PRESENT, at));
+	if (ret)
+		return ret;
+	step(bd);
+	ret = put_bat(bd, v, vhdx_bat_sb(&v->geom, c), vhdx_bat_make(VHDX_SB_PRESENT, at));
 	if (ret) {
-		cut_back(bd, v);
+		skip(v, at, VHDX_SB_SIZE);
 		return ret;
 	}
 	step(bd);
@@ -231,13 +252,15 @@ static int alloc_block(struct block_dev *bd, struct vhdx *v, uint64_t blk, uint3
 			free(nb);
 		}
 	}
-	if (!ret && bd->io.fsync(bd->fd))
+	/* Differencing: the data and its bitmap must be on disk before the entry (a lost bitmap
+	 * reads "from the parent", fine; lost data under a set bit would not be). */
+	if (!ret && v->meta.has_parent && bd->io.fsync(bd->fd))
 		ret = -errno;
 	if (!ret)
 		ret = put_bat(bd, v, idx, vhdx_bat_make(partial ? VHDX_PB_PARTIALLY_PRESENT :
 							 VHDX_PB_FULLY_PRESENT, at));
 	if (ret) {
-		cut_back(bd, v);
+		skip(v, at, bs);
 		return ret;
 	}
 	step(bd);
@@ -366,4 +389,62 @@ int vhdx_status(struct block_dev *bd, uint64_t off, uint64_t len, uint64_t *run)
 	if ((s + k) * ls - in < n)
 		*run = (s + k) * ls - in;
 	return bit(bm, s);
+}
+
+/* Reads of a range this layer does not hold: the parent's mapping, or zeros beyond it. */
+static int map_absent(struct vhdx *v, uint64_t off, uint64_t len, struct block_map *m)
+{
+	struct block_dev *p = v->parent;
+
+	if (p && off < p->size)
+		return block_map(p, off, p->size - off < len ? p->size - off : len, false, m);
+	*m = (struct block_map){.kind = BLOCK_MAP_ZERO, .fd = -1, .len = len};
+	return 0;
+}
+
+int vhdx_map(struct block_dev *bd, uint64_t off, uint64_t len, bool write, struct block_map *m)
+{
+	struct vhdx *v = bd->priv;
+	uint32_t bs = v->meta.block_size, ls = v->meta.lsec, in = (uint32_t)(off % bs);
+	uint64_t blk = off / bs, e = v->bat[vhdx_bat_pb(&v->geom, blk)], n, s, k;
+	uint8_t *bm;
+	int ret;
+
+	n = bs - in < len ? bs - in : len;
+	*m = (struct block_map){.kind = BLOCK_MAP_SLOW, .fd = -1, .len = n};
+	/* the headers say "changed" before any data is written in place */
+	if (write && !v->guids_bumped && (ret = vhdx_bump_headers(bd, true, NULL)) != 0)
+		return ret;
+	if (v->log_mem) /* reads go through the in-memory replay */
+		return 0;
+	switch (vhdx_bat_state(e)) {
+	case VHDX_PB_FULLY_PRESENT:
+		*m = (struct block_map){.kind = BLOCK_MAP_DATA, .fd = bd->fd,
+					.file_off = vhdx_bat_off(e) + in, .len = n};
+		return 0;
+	case VHDX_PB_PARTIALLY_PRESENT:
+		break;
+	case VHDX_PB_NOT_PRESENT:
+		return write ? 0 : map_absent(v, off, n, m);
+	default:
+		if (!write)
+			*m = (struct block_map){.kind = BLOCK_MAP_ZERO, .fd = -1, .len = n};
+		return 0;
+	}
+	ret = get_bitmap(bd, v, blk, &bm);
+	if (ret)
+		return ret;
+	s = in / ls;
+	k = bit_run(bm, s, bs / ls - s);
+	if ((s + k) * ls - in < n)
+		n = (s + k) * ls - in;
+	if (in % ls && !bit(bm, s) && write)
+		n = ls - in % ls; /* a part of an absent 4 KiB sector: merged by the slow path */
+	if (bit(bm, s)) {
+		*m = (struct block_map){.kind = BLOCK_MAP_DATA, .fd = bd->fd,
+					.file_off = vhdx_bat_off(e) + in, .len = n};
+		return 0;
+	}
+	m->len = n;
+	return write ? 0 : map_absent(v, off, n, m);
 }

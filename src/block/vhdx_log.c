@@ -42,7 +42,9 @@ int vhdx_bump_headers(struct block_dev *bd, bool data, const vhdx_guid *log_guid
 		vhdx_guid_random(&h.data_write);
 	if (log_guid)
 		h.log_guid = *log_guid;
-	/* The non-current copy first: until it is complete, the current one stands. */
+	/* Only the non-current copy is written (and flushed before any data changes): until it is
+	 * complete the current one stands, and once it is, its larger sequence number makes it the
+	 * current one. The old copy stays valid, one update behind. */
 	ret = write_header(bd, &h, other);
 	if (ret)
 		return ret;
@@ -50,16 +52,6 @@ int vhdx_bump_headers(struct block_dev *bd, bool data, const vhdx_guid *log_guid
 	v->hdr = h;
 	v->cur = other;
 	v->hdr_bad[other] = false;
-	/* Then the other copy, so that both are the newest (a later damaged sector in either one
-	 * still leaves the same header). */
-	h.seq++;
-	ret = write_header(bd, &h, 1 - other);
-	if (ret)
-		return ret;
-	step(bd);
-	v->hdr = h;
-	v->cur = 1 - other;
-	v->hdr_bad[1 - other] = false;
 	if (data)
 		v->guids_bumped = true;
 	return 0;

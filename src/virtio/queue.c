@@ -163,7 +163,7 @@ int virtq_pop(struct virtq *q, const struct gmem *m, struct virtq_elem *e, const
 	return 1;
 }
 
-int virtq_push(struct virtq *q, const struct gmem *m, uint16_t head, uint32_t len)
+int virtq_fill(struct virtq *q, const struct gmem *m, uint16_t head, uint32_t len)
 {
 	uint8_t *used = used_ring(q, m);
 	uint8_t *el;
@@ -174,8 +174,29 @@ int virtq_push(struct virtq *q, const struct gmem *m, uint16_t head, uint32_t le
 	le_put(el, head, 4);
 	le_put(el + 4, len, 4);
 	q->used_idx++;
-	__atomic_store_n((uint16_t *)(used + 2), htole16(q->used_idx), __ATOMIC_RELEASE);
 	return 0;
+}
+
+void virtq_flush(struct virtq *q, const struct gmem *m)
+{
+	uint8_t *used = used_ring(q, m);
+
+	if (used)
+		__atomic_store_n((uint16_t *)(used + 2), htole16(q->used_idx), __ATOMIC_RELEASE);
+}
+
+int virtq_push(struct virtq *q, const struct gmem *m, uint16_t head, uint32_t len)
+{
+	int ret = virtq_fill(q, m, head, len);
+
+	if (!ret)
+		virtq_flush(q, m);
+	return ret;
+}
+
+void virtq_unpop(struct virtq *q)
+{
+	q->last_avail--;
 }
 
 bool virtq_should_notify(struct virtq *q, const struct gmem *m)

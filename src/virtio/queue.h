@@ -61,6 +61,16 @@ int virtq_pop(struct virtq *q, const struct gmem *m, struct virtq_elem *e, const
  * release ordering after the element. 0 or -EFAULT. */
 int virtq_push(struct virtq *q, const struct gmem *m, uint16_t head, uint32_t len);
 
+/* virtq_push in two steps, for batches: virtq_fill writes a used entry without publishing
+ * it (0 or -EFAULT); virtq_flush publishes every filled entry (used->idx, release order).
+ * Ask virtq_should_notify only after the flush. */
+int virtq_fill(struct virtq *q, const struct gmem *m, uint16_t head, uint32_t len);
+void virtq_flush(struct virtq *q, const struct gmem *m);
+
+/* Give back the chain the last virtq_pop took (the device could not use it yet): the next
+ * virtq_pop returns it again. Only right after a successful virtq_pop. */
+void virtq_unpop(struct virtq *q);
+
 /* Whether the guest wants an interrupt for what was pushed since the last call that said yes
  * (event index or the NO_INTERRUPT flag). */
 bool virtq_should_notify(struct virtq *q, const struct gmem *m);

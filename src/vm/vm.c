@@ -220,8 +220,6 @@ static int block_signals(struct vm *vm, struct err *e)
  * when its device lands. */
 static int refuse_unbuilt(const struct vm_config *c, struct err *e)
 {
-	if (c->nnets)
-		return errf(e, -ENOTSUP, "--net: virtio-net is not available yet");
 	return 0;
 }
 

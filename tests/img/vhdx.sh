@@ -73,6 +73,15 @@ for lvl in 1 2 3; do
 		notok "chain level $lvl differs"
 done
 check "3-deep chain: img check clean" "$TV" img check c3.avhdx
+check "info --json: format, subformat, sectors, creator, log, parent chain" python3 -c "
+import json, subprocess
+j = json.loads(subprocess.check_output(['$TV', 'img', 'info', '--json', 'c3.avhdx']))
+assert (j['format'], j['subformat'], j['logical-sector-size'], j['block-size']) == ('vhdx', 'differencing', 512, 2097152), j
+assert j['creator'] == 'thinvisor' and j['log'] == 'clean' and j['parent'] == 'c2.avhdx'
+assert [p['filename'] for p in j['parent-chain']] == ['c2.avhdx', 'c1.avhdx', 'base.vhdx'], j['parent-chain']
+assert j['parent-chain'][0]['data-write-guid'] in j['parent-linkage']
+assert j['parent-chain'][2]['subformat'] == 'dynamic' and 'parent' not in j['parent-chain'][2]
+"
 check "3-deep chain: info shows every parent" bash -c "[ \$(\"$TV\" img info c3.avhdx | grep -c '^parent: ') = 3 ]"
 vhdi_same c3.avhdx r3.raw && ok "3-deep chain: libvhdi reads the same" || notok "3-deep chain: libvhdi differs"
 cd .. && mv ch moved && cd moved || exit 0
@@ -102,6 +111,10 @@ expect_only_error "a missing parent: every path tried, and why" 1 \
 	"$E img info: c2.avhdx: cannot open parent: relative_path c1.avhdx (No such file or directory); absolute_win32_path $T/ch/c1.avhdx (No such file or directory)" \
 	"$TV" img info c2.avhdx
 mv c1.sav c1.avhdx
+"$TV" img create -f vhdx -b base.vhdx loop.avhdx >/dev/null && mv loop.avhdx base.vhdx
+err=$("$TV" img info base.vhdx 2>&1 >/dev/null)
+case $err in "$E img info: base.vhdx: cannot open parent: relative_path base.vhdx (the differencing chain loops back to it); absolute_win32_path "*"/moved/base.vhdx (the differencing chain loops back to it)")
+	ok "a chain that loops back is refused" ;; *) notok "loop" "$err" ;; esac
 cd .. || exit 0
 
 # --- 4. a pending log (written by vhdx_mklog.py): replayed in memory, then into the file ------
@@ -141,6 +154,13 @@ if [ $have_py = 1 ]; then
 	done
 	[ $st != 99 ] && ok "replay killed after each of its $((n - 1)) steps: the data always reads right"
 	check "...and a final --repair leaves a clean image" bash -c "\"$TV\" img check --repair lk.vhdx >/dev/null; \"$TV\" img check lk.vhdx"
+	"$TV" img create -f vhdx -o block_size=1M lie.vhdx 16M >/dev/null
+	head -c 4096 /dev/urandom >c4k
+	"$TV" img write lie.vhdx $((5 * MiB)) c4k >/dev/null
+	python3 "$MKLOG" lie.vhdx 9 $((5 * MiB)) lie
+	expect_only_error "a log that claims a larger file than there is: refused" 1 \
+		"$E img info: lie.vhdx: the log says the file had at least $(( $(stat -c %s lie.vhdx) + 1073741824 )) bytes, it has $(stat -c %s lie.vhdx) (truncated?)" \
+		"$TV" img info lie.vhdx
 fi
 
 # --- 5. a kill at every step of an allocation (dynamic, differencing) -----------------------

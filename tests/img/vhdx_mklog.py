@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
-"""vhdx_mklog.py IMG BLOCK ZERO_OFF: leave a pending ([MS-VHDX] 2.3) log in a VHDX, written
+"""vhdx_mklog.py IMG BLOCK ZERO_OFF [lie]: leave a pending ([MS-VHDX] 2.3) log in a VHDX, written
 independently of thinvisor: one log entry that (1) allocates payload block BLOCK at the 1 MiB
 boundary past the end of the file, its first 4 KiB filled with 0x7e (a data sector for the
 block and one for the BAT sector holding its entry) and (2) zeroes 8 KiB at virtual offset
 ZERO_OFF (which must lie in a fully present block: a zero descriptor). LogGuid is then set in
 the header that becomes current (the other one is written, with the next sequence number).
-Nothing else is changed: the file's data only shows the change once the log is replayed."""
+Nothing else is changed: the file's data only shows the change once the log is replayed.
+With "lie", the entry claims the file was 1 GiB larger than it is (FlushedFileOffset)."""
 import struct
 import sys
 import uuid
@@ -87,8 +88,9 @@ descs = [("desc", new_at, payload), ("desc", bat_sector_off, bytes(bat_sector)),
 nsect = 1 + 2  # one header sector (64 + 3 * 32 bytes), two data sectors
 entry = bytearray(4096 * nsect)
 entry[0:4] = b"loge"
-struct.pack_into("<IIQII16sQQ", entry, 8, len(entry), 0, seq, len(descs), 0, log_guid, fsize,
-                 new_at + bs)
+lie = len(sys.argv) > 4 and sys.argv[4] == "lie"
+struct.pack_into("<IIQII16sQQ", entry, 8, len(entry), 0, seq, len(descs), 0, log_guid,
+                 fsize + (1 << 30 if lie else 0), new_at + bs)
 ds = 1
 for i, (kind, off, what) in enumerate(descs):
     d = 64 + 32 * i

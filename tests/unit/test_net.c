@@ -347,6 +347,18 @@ static int ifreq_ioctl(int s, unsigned long req, const char *name, struct ifreq 
 
 /* Make a persistent tap "tvt0" with 10.9.0.1/24, up; its MAC in mac. 0, or -1 when this
  * process may not (no CAP_NET_ADMIN / user namespaces): the test is skipped then. */
+/* The next frame from the tap that is not IPv6 (the namespace's own router solicitations and
+ * MLD reports come and go as they please). */
+static ssize_t wait_v4_frame(struct loop *l, struct net_backend *b, uint8_t *buf, size_t len)
+{
+	ssize_t n;
+
+	do
+		n = wait_frame(l, b, buf, len);
+	while (n >= VNET_HDR_LEN + 14 && le_get(buf + VNET_HDR_LEN + 12, 2) == 0xdd86);
+	return n;
+}
+
 static int make_tap(uint8_t mac[6])
 {
 	struct ifreq r = {0};
@@ -446,7 +458,7 @@ static void tap_frames_both_ways(void **st)
 	for (int i = 0; i < 20 && !d.rx_calls; i++)
 		loop_poll(loop, 50); /* the device hears of it from the loop */
 	assert_true(d.rx_calls >= 1);
-	n = wait_frame(loop, b, in, sizeof(in));
+	n = wait_v4_frame(loop, b, in, sizeof(in));
 	assert_true(n >= VNET_HDR_LEN + 42);
 	assert_int_equal(in[0], 0);
 	assert_memory_equal(in + VNET_HDR_LEN, bcast, 6);
@@ -460,7 +472,7 @@ static void tap_frames_both_ways(void **st)
 	memcpy(p + 24, host_ip, 4);
 	assert_int_equal(send_frame(b, fr, VNET_HDR_LEN + 60), 0);
 	/* then the datagram, its checksum left to the guest (offload on) */
-	n = wait_frame(loop, b, in, sizeof(in));
+	n = wait_v4_frame(loop, b, in, sizeof(in));
 	assert_int_equal(n, VNET_HDR_LEN + 14 + 20 + 8 + 8);
 	assert_int_equal(in[0] & VNET_HDR_F_NEEDS_CSUM, VNET_HDR_F_NEEDS_CSUM);
 	assert_int_equal(le_get(in + 6, 2), 14 + 20); /* csum_start */
@@ -468,7 +480,7 @@ static void tap_frames_both_ways(void **st)
 	/* offload off: the host completes the checksum itself */
 	assert_int_equal(b->ops->set_offload(b, 0), 0);
 	assert_int_equal(sendto(s, "to-guest", 8, 0, (struct sockaddr *)&to, sizeof(to)), 8);
-	n = wait_frame(loop, b, in, sizeof(in));
+	n = wait_v4_frame(loop, b, in, sizeof(in));
 	assert_int_equal(n, VNET_HDR_LEN + 14 + 20 + 8 + 8);
 	assert_int_equal(in[0] & VNET_HDR_F_NEEDS_CSUM, 0);
 	/* a second user of the same single-queue tap is refused */

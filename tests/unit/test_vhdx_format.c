@@ -397,6 +397,66 @@ static void test_driver(void **state)
 	free(back);
 }
 
+/* Payload states in a differencing disk: ZERO, UNDEFINED and UNMAPPED read as zeros and hide
+ * the parent, NOT_PRESENT shows it; a partial write into a ZERO block keeps the rest zero. */
+static void test_states(void **state)
+{
+	char dir[] = "/tmp/tv-vhdx-XXXXXX", base[64], child[80];
+	struct vhdx_create_opts o = {.size = 8 * VHDX_MiB, .block_size = VHDX_MiB};
+	struct block_open_opts rw = {.flags = BLOCK_RDWR};
+	static const unsigned st[4] = {VHDX_PB_ZERO, VHDX_PB_UNDEFINED, VHDX_PB_UNMAPPED,
+				       VHDX_PB_NOT_PRESENT};
+	uint8_t *buf = malloc(4 * VHDX_MiB), ent[8];
+	struct block_dev *bd;
+	struct err e;
+	int fd;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(base, sizeof(base), "%s/b.vhdx", dir);
+	snprintf(child, sizeof(child), "%s/c.avhdx", dir);
+	assert_int_equal(vhdx_create(base, &o, &e), 0);
+	assert_int_equal(block_open(base, NULL, &rw, &bd, &e), 0);
+	memset(buf, 0x77, 4 * VHDX_MiB);
+	assert_int_equal(block_write(bd, buf, 4 * VHDX_MiB, 0), 0);
+	block_close(bd);
+	o = (struct vhdx_create_opts){.parent = base, .block_size = VHDX_MiB};
+	assert_int_equal(vhdx_create(child, &o, &e), 0);
+	fd = open(child, O_RDWR);
+	for (int b = 0; b < 4; b++) { /* chunk ratio 4096: BAT index = block */
+		le_put(ent, st[b], 8);
+		assert_int_equal(pwrite(fd, ent, 8, 3 * VHDX_MiB + 8 * b), 8);
+	}
+	close(fd);
+	assert_int_equal(block_open(child, NULL, &rw, &bd, &e), 0);
+	assert_int_equal(block_read(bd, buf, 4 * VHDX_MiB, 0), 0);
+	for (int b = 0; b < 4; b++)
+		assert_int_equal(buf[b * VHDX_MiB + 12345], b == 3 ? 0x77 : 0);
+	/* the fast-path map agrees: zeros, the parent's file, the slow path for writes */
+	struct block_map m;
+	assert_int_equal(block_map(bd, 0, 8192, false, &m), 0);
+	assert_int_equal(m.kind, BLOCK_MAP_ZERO);
+	assert_int_equal(block_map(bd, 3 * VHDX_MiB, 8192, false, &m), 0);
+	assert_int_equal(m.kind, BLOCK_MAP_DATA);
+	assert_int_not_equal(m.fd, bd->fd);
+	assert_int_equal(block_map(bd, 3 * VHDX_MiB, 8192, true, &m), 0);
+	assert_int_equal(m.kind, BLOCK_MAP_SLOW);
+	memset(buf, 0x99, 4096);
+	assert_int_equal(block_write(bd, buf, 4096, 8192), 0);
+	assert_int_equal(block_read(bd, buf, VHDX_MiB, 0), 0);
+	assert_int_equal(buf[8192], 0x99);
+	assert_int_equal(buf[0], 0);
+	assert_int_equal(buf[VHDX_MiB - 1], 0);
+	assert_int_equal(block_map(bd, 8192, 4096, true, &m), 0);
+	assert_int_equal(m.kind, BLOCK_MAP_DATA);
+	assert_int_equal(m.fd, bd->fd);
+	assert_int_equal(m.len, 4096);
+	block_close(bd);
+	unlink(child);
+	unlink(base);
+	rmdir(dir);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -404,7 +464,7 @@ int main(void)
 		cmocka_unit_test(test_header),	  cmocka_unit_test(test_regions),
 		cmocka_unit_test(test_metadata),  cmocka_unit_test(test_bat),
 		cmocka_unit_test(test_locator),	  cmocka_unit_test(test_log),
-		cmocka_unit_test(test_driver),
+		cmocka_unit_test(test_driver),	  cmocka_unit_test(test_states),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
