@@ -18,6 +18,15 @@ trap 'for p in "${pids[@]}"; do kill -KILL "$p" 2>/dev/null; done; [ -n "${API_K
 SOCKDIR=/run/thinvisor
 [ "$(id -u)" = 0 ] || SOCKDIR=${XDG_RUNTIME_DIR:-/nonexistent}/thinvisor
 N=tvtest$$
+# Inside the nested machine (QEMU emulating AMD-V) everything runs under software emulation,
+# tens of times slower and with the guest's vCPU sharing two emulated CPUs with the clients:
+# there the console bound is 1.5 s (it still catches a vCPU held up for a whole phase) and the
+# "at once" bound 10 s; 100 ms and 2 s on hardware virtualization.
+GAP_MS=100 QUICK_MS=2000
+if [ "${NESTED_RUN:-}" = 1 ]; then
+	GAP_MS=1500 QUICK_MS=10000
+	echo "# api: in the nested machine: console gaps up to ${GAP_MS} ms and 'at once' up to ${QUICK_MS} ms allowed (100 ms and 2 s on hardware)"
+fi
 
 # is NAME COND [WHY]: ok/not ok by a shell condition
 is() { local name=$1; shift; if eval "$1"; then ok "$name"; else notok "$name" "${2:-$1}"; fi; }
@@ -123,19 +132,19 @@ is "api: still Running after the bad requests (none paused it)" "[ $code = 200 ]
 # vCPU thread shares this machine's CPUs with everything else: a gap can also be the host's
 # scheduler, so a failed attempt is said ("# ... once more") and run once more.
 gap_phase() {
-	local name=$1 fn=$2 try from to gap
+	local name=$1 fn=$2 try from to gap t0=$SECONDS
 	for try in 1 2; do
 		from=$(ticks main)
 		$fn
 		to=$(ticks main)
 		gap=$(max_gap main "$from" "$to")
-		if [ $((to - from)) -gt 5 ] && [ "$gap" -le 100 ]; then
-			ok "$name (largest gap ${gap} ms over $((to - from)) ticks)"
+		if [ $((to - from)) -gt 5 ] && [ "$gap" -le $GAP_MS ]; then
+			ok "$name (largest gap ${gap} ms over $((to - from)) ticks, $((SECONDS - t0)) s)"
 			return
 		fi
 		[ $try = 1 ] && echo "# $name: largest gap ${gap} ms over $((to - from)) ticks (load $(cut -d' ' -f1 /proc/loadavg)): once more"
 	done
-	notok "$name" "largest gap ${gap} ms over $((to - from)) ticks, twice"
+	notok "$name" "largest gap ${gap} ms over $((to - from)) ticks"
 }
 
 many_clients() {
@@ -146,9 +155,8 @@ many_clients() {
 		-w '%{http_code}\n' "${urls[@]}" >"$tmp/codes" 2>/dev/null
 	sleep 0.3
 }
-gap_phase "api: 200 concurrent vm.info: the console never pauses > 100 ms" many_clients
-good=0
-for i in $(seq 200); do [ "$(jq -r .state "$tmp/c$i" 2>/dev/null)" = Running ] && good=$((good + 1)); done
+gap_phase "api: 200 concurrent vm.info: the console never pauses > $GAP_MS ms" many_clients
+good=$(grep -l '"state":"Running"' "$tmp"/c[0-9]* 2>/dev/null | wc -l)
 is "api: 200 concurrent vm.info: all 200 answered 200 with the state" \
 	"[ \$(grep -cx 200 $tmp/codes) = 200 ] && [ $good = 200 ]" "$(sort "$tmp/codes" | uniq -c | tr '\n' ' ') bodies ok: $good"
 
@@ -175,15 +183,15 @@ ulimit -n 4096 2>/dev/null
 hostile() {
 	nice -n 10 python3 "$tmp/hostile.py" "$SOCKDIR/$N.sock" 3 >"$tmp/hostile.out" 2>&1 &
 	local hp=$!
-	for _ in $(seq 100); do grep -q ready "$tmp/hostile.out" && break; sleep 0.1; done
+	for _ in $(seq $((TIMEOUT * 10))); do grep -q ready "$tmp/hostile.out" && break; sleep 0.1; done
 	t0=$(date +%s%N)
 	api GET /api/v1/vm.info
 	t1=$(date +%s%N)
 	wait $hp
 }
-gap_phase "api: 451 hostile connections never pause the console > 100 ms" hostile
+gap_phase "api: 451 hostile connections never pause the console > $GAP_MS ms" hostile
 is "api: with 451 hostile connections open, vm.info still answers ($(((t1 - t0) / 1000000)) ms)" \
-	"[ $code = 200 ] && [ $(((t1 - t0) / 1000000)) -lt 2000 ]" "$code after $(((t1 - t0) / 1000000)) ms; $(head -c 200 "$tmp/hostile.out")"
+	"[ $code = 200 ] && [ $(((t1 - t0) / 1000000)) -lt $QUICK_MS ]" "$code after $(((t1 - t0) / 1000000)) ms; $(head -c 200 "$tmp/hostile.out")"
 api GET /api/v1/vm.info
 is "api: answers after the hostile clients left" "[ $code = 200 ]" "$code"
 
@@ -229,12 +237,12 @@ expect_only_error "api: a second monitor with the same --name is refused" 1 \
 # --- reboot, then the power button: the guest powers off, the monitor exits 0 ---
 api PUT /api/v1/vm.reboot
 expect "api: vm.reboot is 204" 204 ''
-for _ in $(seq 100); do [ "$(grep -c '^ticker: start' "$tmp/main.out")" -ge 2 ] && break; sleep 0.1; done
+for _ in $(seq $((TIMEOUT * 10))); do [ "$(grep -c '^ticker: start' "$tmp/main.out")" -ge 2 ] && break; sleep 0.1; done
 is "api: vm.reboot boots the guest again (without --on-reboot restart)" "[ \$(grep -c '^ticker: start' $tmp/main.out) = 2 ]" "$(grep -c '^ticker: start' "$tmp/main.out") boots"
 sleep 0.2
 api PUT /api/v1/vm.power-button
 expect "api: vm.power-button is 204" 204 ''
-wait_exit "$pid" 20
+wait_exit "$pid" "$TIMEOUT"
 st=$?
 is "api: the guest's own poweroff after the power button ends the monitor with 0" "[ $st = 0 ] && grep -qx 'power button' $tmp/main.out" "exit $st; $(tail -n 2 "$tmp/main.out" | tr '\n' '|')"
 is "api: the socket and its lock are removed" "[ ! -e $SOCKDIR/$N.sock ] && [ ! -e $SOCKDIR/$N.sock.lock ]"
@@ -250,15 +258,15 @@ is "api: the shutdown event carries the exit status" "[ \"\$(tail -n1 $tmp/event
 start sd --name "$N"
 t0=$(date +%s%N)
 api PUT /api/v1/vm.shutdown
-wait_exit "$pid" 10
+wait_exit "$pid" "$TIMEOUT"
 st=$?
 t1=$(date +%s%N)
-is "api: vm.shutdown: 204, the monitor exits 0 within 2 s ($(((t1 - t0) / 1000000)) ms)" \
-	"[ $code = 204 ] && [ $st = 0 ] && [ $(((t1 - t0) / 1000000)) -lt 2000 ]" "code $code exit $st"
+is "api: vm.shutdown: 204, the monitor exits 0 within $((QUICK_MS / 1000)) s ($(((t1 - t0) / 1000000)) ms)" \
+	"[ $code = 204 ] && [ $st = 0 ] && [ $(((t1 - t0) / 1000000)) -lt $QUICK_MS ]" "code $code exit $st"
 is "api: vm.shutdown removes the socket" "[ ! -e $SOCKDIR/$N.sock ]"
 start term --name "$N"
 kill -TERM "$pid"
-wait_exit "$pid" 10
+wait_exit "$pid" "$TIMEOUT"
 st=$?
 is "api: SIGTERM: exit 130 and the socket removed" "[ $st = 130 ] && [ ! -e $SOCKDIR/$N.sock ]" "exit $st"
 start crash --name "$N"
@@ -271,7 +279,7 @@ start stale --name "$N"
 api GET /api/v1/vm.info
 is "api: a new monitor replaces the stale socket" "[ $code = 200 ] && [ \$(jq -r .pid <<<\"\$body\") = $pid ]" "$code $body"
 "$TV" ctl "$N" shutdown
-wait_exit "$pid" 10
+wait_exit "$pid" "$TIMEOUT"
 is "api: ctl shutdown ends it (exit 0)" "[ $? = 0 ]"
 expect_only_error "api: --api-socket in a missing directory is refused" 1 \
 	"thinvisor: error: cannot create $tmp/none/x.sock.lock: No such file or directory" \
@@ -282,9 +290,10 @@ if [ -x "$O/san/thinvisor" ]; then
 	TVBIN=$O/san/thinvisor start san --name "$N" --cpus 4
 	for i in 1 2 3; do api PUT /api/v1/vm.pause; c1=$code; api PUT /api/v1/vm.resume; done
 	api PUT /api/v1/vm.shutdown
-	wait_exit "$pid" 30
+	wait_exit "$pid" "$TIMEOUT"
 	st=$?
 	is "api: pause/resume and vm.shutdown with 4 vCPUs: clean under ASan, exit 0" \
 		"[ $st = 0 ] && [ $c1 = 204 ] && ! grep -q Sanitizer $tmp/san.err" "exit $st pause $c1; $(head -c 300 "$tmp/san.err")"
 fi
+echo "# api: ${SECONDS} s"
 exit 0
