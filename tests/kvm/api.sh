@@ -132,14 +132,14 @@ is "api: still Running after the bad requests (none paused it)" "[ $code = 200 ]
 # vCPU thread shares this machine's CPUs with everything else: a gap can also be the host's
 # scheduler, so a failed attempt is said ("# ... once more") and run once more.
 gap_phase() {
-	local name=$1 fn=$2 try from to gap t0=$SECONDS
+	local name=$1 fn=$2 try from to gap tstart=$SECONDS
 	for try in 1 2; do
 		from=$(ticks main)
 		$fn
 		to=$(ticks main)
 		gap=$(max_gap main "$from" "$to")
 		if [ $((to - from)) -gt 5 ] && [ "$gap" -le $GAP_MS ]; then
-			ok "$name (largest gap ${gap} ms over $((to - from)) ticks, $((SECONDS - t0)) s)"
+			ok "$name (largest gap ${gap} ms over $((to - from)) ticks, $((SECONDS - tstart)) s)"
 			return
 		fi
 		[ $try = 1 ] && echo "# $name: largest gap ${gap} ms over $((to - from)) ticks (load $(cut -d' ' -f1 /proc/loadavg)): once more"
