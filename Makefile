@@ -7,10 +7,12 @@ CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wformat=2
 override CFLAGS += -std=gnu11 $(WARN) -fno-strict-aliasing
 override CPPFLAGS += -Isrc -D_GNU_SOURCE -MMD -MP
-LIBS := -lpthread -ljson-c -lslirp -lmicrohttpd -lcurl
+LIBS := -lpthread -ljson-c -lslirp -lmicrohttpd -lcurl -luring
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRCS := $(shell find src -name '*.c' | sort)
+# The block layer (every driver) with what it needs, for unit tests and fuzzers.
+BLOCK_SRCS := $(sort $(wildcard src/block/*.c)) src/util/err.c
 OBJS := $(SRCS:%.c=$(O)/%.o)
 
 all: $(O)/thinvisor

@@ -19,7 +19,8 @@ const struct block_io block_io_default = {
 	.fsync = default_fsync,
 };
 
-const struct block_ops *const block_drivers[] = {&block_vhd_ops, &block_raw_ops, NULL};
+const struct block_ops *const block_drivers[] = {&block_vhdx_ops, &block_vhd_ops, &block_raw_ops,
+							      NULL};
 
 const struct block_ops *block_find(const char *name)
 {
@@ -163,6 +164,7 @@ int block_open(const char *path, const char *format, const struct block_open_opt
 		return errf(e, -ENOMEM, "%s: out of memory", path);
 	bd->io = o->io ? *o->io : block_io_default;
 	bd->flags = o->flags;
+	bd->logical_sector = BLOCK_SECTOR;
 	strcpy(bd->path, path);
 	bd->fd = open(path, (o->flags & BLOCK_RDWR ? O_RDWR : O_RDONLY) | O_CLOEXEC);
 	if (bd->fd < 0) {
@@ -278,7 +280,40 @@ int block_discard(struct block_dev *bd, uint64_t off, uint64_t len)
 	return bd->ops->discard ? bd->ops->discard(bd, off, len) : 0;
 }
 
+int block_map(struct block_dev *bd, uint64_t off, uint64_t len, bool write, struct block_map *m)
+{
+	int ret = check_io(bd, len, off);
+
+	if (ret || !len)
+		return ret ? ret : -EINVAL;
+	if (write && !(bd->flags & BLOCK_RDWR))
+		return -EROFS;
+	*m = (struct block_map){.kind = BLOCK_MAP_SLOW, .fd = -1, .len = len};
+	/* a probed raw disk's probe window goes through probe_guard */
+	if (write && bd->probed && bd->ops == &block_raw_ops &&
+	    (off < BLOCK_PROBE_HEAD || off + len + BLOCK_SECTOR > bd->size)) {
+		if (off >= BLOCK_PROBE_HEAD)
+			return 0;
+		m->len = BLOCK_PROBE_HEAD - off < len ? BLOCK_PROBE_HEAD - off : len;
+		return 0;
+	}
+	return bd->ops->map ? bd->ops->map(bd, off, len, write, m) : 0;
+}
+
 uint64_t block_size(const struct block_dev *bd) { return bd->size; }
+
+uint32_t block_logical_sector(const struct block_dev *bd) { return bd->logical_sector; }
+
+int block_status(struct block_dev *bd, uint64_t off, uint64_t len, uint64_t *run)
+{
+	if (off >= bd->size || len > bd->size - off)
+		return -EINVAL;
+	if (!bd->ops->status) {
+		*run = len;
+		return 1;
+	}
+	return bd->ops->status(bd, off, len, run);
+}
 
 void block_get_info(struct block_dev *bd, struct block_info *out)
 {

@@ -25,6 +25,9 @@
 /* VHD: when the end footer is bad, use the copy at offset 0. Only `img check` sets it (after
  * saying so): on a plain open that copy could be guest data, so a bad end footer is refused. */
 #define BLOCK_FOOTER_COPY 0x4u
+/* VHDX: also verify the redundant copies (region table 2) that a plain open skips when the
+ * first is good. `img check` sets it. */
+#define BLOCK_VERIFY 0x8u
 
 /* How many bytes of the file's head the probe chain looks at (signatures up to offset 1023). */
 #define BLOCK_PROBE_HEAD 1024u
@@ -59,15 +62,18 @@ struct block_open_opts {
 
 /* What `img info` shows; filled by a driver's info op. Strings are NUL-terminated. */
 struct block_info {
-	char format[8];	      /* "raw", "vhd" */
+	char format[8];	      /* "raw", "vhd", "vhdx" */
 	char subformat[16];   /* "fixed", "dynamic", "differencing", "" */
 	uint64_t virtual_size;
 	uint64_t allocated;   /* bytes the host file really occupies (st_blocks) */
 	uint64_t file_size;
-	char creator[8];      /* creator app, e.g. "qemu", "win ", "" */
+	char creator[128];    /* creator app, e.g. "qemu", "win " (VHDX: the creator string) */
 	uint32_t creator_version;
 	char creator_os[8];
-	char uuid[40];	      /* "" when the format has none */
+	char uuid[40];	      /* "" when the format has none (VHDX: the page 83 disk id) */
+	char data_write_guid[40]; /* VHDX: DataWriteGuid (what a child's parent_linkage names) */
+	uint32_t logical_sector, physical_sector; /* 0 when the format does not say */
+	char log_state[48];   /* VHDX: "clean", "needs replay (N entries)", "replayed (...)" */
 	bool sized_by_chs;
 	uint16_t cylinders;
 	uint8_t heads, sectors;
@@ -81,6 +87,20 @@ struct block_info {
 };
 
 struct block_dev;
+
+/* Where a range of the virtual disk lives (block_map). */
+enum block_map_kind {
+	BLOCK_MAP_DATA, /* in file fd at file_off, len bytes contiguous: read/write it directly */
+	BLOCK_MAP_ZERO, /* reads as zeros (unallocated, no parent) */
+	BLOCK_MAP_SLOW, /* go through block_read/block_write (allocation, bitmap, guard) */
+};
+
+struct block_map {
+	enum block_map_kind kind;
+	int fd;
+	uint64_t file_off;
+	uint64_t len; /* bytes from the start of the range with this answer, >= 1 sector */
+};
 
 struct block_ops {
 	const char *name;
@@ -97,7 +117,13 @@ struct block_ops {
 	 * the range return either the old data or zeros. raw punches a hole; vhd ignores it. */
 	int (*discard)(struct block_dev *bd, uint64_t off, uint64_t len);
 	void (*info)(struct block_dev *bd, struct block_info *out);
+	/* Optional: is the range from off present in this layer (1) or not (0: zeros, or the
+	 * parent's data)? *run = bytes (at most len) with that answer. NULL: always present. */
+	int (*status)(struct block_dev *bd, uint64_t off, uint64_t len, uint64_t *run);
 	void (*close)(struct block_dev *bd);
+	/* Optional (NULL: always BLOCK_MAP_SLOW): see block_map. Called with a checked range. */
+	int (*map)(struct block_dev *bd, uint64_t off, uint64_t len, bool write,
+		   struct block_map *m);
 };
 
 struct block_dev {
@@ -107,12 +133,14 @@ struct block_dev {
 	unsigned flags;
 	bool probed;   /* the format came from the probe chain, not from the caller */
 	uint64_t size; /* virtual size in bytes */
+	uint32_t logical_sector; /* what guests are told: 512, or 4096 for such VHDX disks */
 	struct block_io io;
 	char path[4096];
 	struct err last_err; /* why the last read/write/flush failed, when the driver knows */
 };
 
 /* The drivers, in probe order (most specific first), NULL-terminated; raw is last. */
+extern const struct block_ops block_vhdx_ops;
 extern const struct block_ops block_vhd_ops;
 extern const struct block_ops block_raw_ops;
 extern const struct block_ops *const block_drivers[];
@@ -128,7 +156,7 @@ const struct block_ops *block_probe_buf(const uint8_t *head, size_t hl, const ui
  * -errno. */
 int block_fd_size(int fd, uint64_t *out) __attribute__((warn_unused_result));
 
-/* Find a driver by name ("raw", "vhd"; "vpc" is accepted for vhd). NULL when unknown. */
+/* Find a driver by name ("raw", "vhd", "vhdx"; "vpc" is accepted for vhd). NULL when unknown. */
 const struct block_ops *block_find(const char *name);
 
 /* Open path with the named format, or probe the contents when format is NULL. *out gets the
@@ -154,8 +182,20 @@ int block_flush(struct block_dev *bd) __attribute__((warn_unused_result));
 /* See block_ops.discard. */
 int block_discard(struct block_dev *bd, uint64_t off, uint64_t len)
 	__attribute__((warn_unused_result));
+/* Where [off, off+len) (sector-aligned, inside the disk) begins to live, for a data path that
+ * reads and writes the files itself (virtio-blk's io_uring): m->len bytes from off are DATA in
+ * m->fd at m->file_off (a write there needs no metadata change), ZERO, or SLOW. Reads of a
+ * differencing disk map through to the parent's file. 0 or -errno (-EROFS: a write to a
+ * read-only disk). Same threading rules as block_read. */
+int block_map(struct block_dev *bd, uint64_t off, uint64_t len, bool write, struct block_map *m)
+	__attribute__((warn_unused_result));
 /* The virtual size in bytes. */
 uint64_t block_size(const struct block_dev *bd);
+/* The logical sector size guests should see (512 or 4096). */
+uint32_t block_logical_sector(const struct block_dev *bd);
+/* See block_ops.status: 1 present in this layer, 0 not (zeros or the parent's), -errno. */
+int block_status(struct block_dev *bd, uint64_t off, uint64_t len, uint64_t *run)
+	__attribute__((warn_unused_result));
 /* Fill out (zeroed first) with what info shows. */
 void block_get_info(struct block_dev *bd, struct block_info *out);
 /* Close the device (and any parent it opened). NULL is fine. */

@@ -1,4 +1,6 @@
-/* probe.c: the probe chain. Real drivers are asked first (block.c's drivers[]); then this table
+/* probe.c: the probe chain. Real drivers are asked first (block.c's drivers[]; on equal scores
+ * the first wins: VHDX, whose identifier sits where no guest writes, before VHD, whose footer a
+ * VHDX guest can write at its file's end); then this table
  * of formats thinvisor recognises but does not read, each refused with one line; only a file
  * that matches nothing is raw. Supporting a format later = adding its driver to drivers[] and
  * deleting its line here. */
@@ -16,7 +18,6 @@ struct known_sig {
 
 #define CONVERT "convert it with qemu-img convert -O raw"
 static const struct known_sig known[] = {
-	{"vhdx", 0, "vhdxfile", 8, "VHDX is not supported yet"},
 	{"qcow2", 0, "QFI\xfb", 4, "qcow2 is not supported: " CONVERT},
 	{"vmdk", 0, "KDMV", 4, "VMDK is not supported: " CONVERT},
 	{"vmdk", 0, "COWD", 4, "VMDK is not supported: " CONVERT},

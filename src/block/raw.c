@@ -57,6 +57,13 @@ static void raw_info(struct block_dev *bd, struct block_info *out)
 
 static void raw_close(struct block_dev *bd) {}
 
+static int raw_map(struct block_dev *bd, uint64_t off, uint64_t len, bool write,
+		   struct block_map *m)
+{
+	*m = (struct block_map){.kind = BLOCK_MAP_DATA, .fd = bd->fd, .file_off = off, .len = len};
+	return 0;
+}
+
 const struct block_ops block_raw_ops = {
 	.name = "raw",
 	.probe = raw_probe,
@@ -67,4 +74,5 @@ const struct block_ops block_raw_ops = {
 	.discard = raw_discard,
 	.info = raw_info,
 	.close = raw_close,
+	.map = raw_map,
 };

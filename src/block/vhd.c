@@ -377,5 +377,7 @@ const struct block_ops block_vhd_ops = {
 	.flush = vhd_flush,
 	.discard = vhd_discard,
 	.info = vhd_info,
+	.status = vhd_status,
 	.close = vhd_close,
+	.map = vhd_map,
 };

@@ -81,5 +81,8 @@ uint8_t **vhd_bm_slot(struct vhd *v, uint32_t blk, bool create);
 /* The driver's data path (vhd_io.c), behind block_read/block_write's checks. */
 int vhd_read(struct block_dev *bd, void *buf, size_t len, uint64_t off);
 int vhd_write(struct block_dev *bd, const void *buf, size_t len, uint64_t off);
+/* block_ops.map: fixed disks map 1:1; allocated sectors map into the file; unallocated ones
+ * read through the parent (or as zeros) and write through the slow path. */
+int vhd_map(struct block_dev *bd, uint64_t off, uint64_t len, bool write, struct block_map *m);
 
 #endif

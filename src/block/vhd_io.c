@@ -255,6 +255,12 @@ int vhd_write(struct block_dev *bd, const void *vbuf, size_t len, uint64_t off)
 	uint32_t bs = v->hdr.block_size;
 	int ret;
 
+	if (v->footer.type == VHD_TYPE_FIXED && off == 0 && len >= 8 && !memcmp(buf, "vhdxfile", 8))
+		/* Sector 0 of a fixed VHD is the file's head: with VHDX's identifier there the file
+		 * would probe as VHDX next time (VHDX wins over a VHD footer, which a VHDX guest can
+		 * write at its file's end). */
+		return errf(&bd->last_err, -EPERM, "%s: write at offset 0 refused: a VHDX identifier "
+			    "at the head of a fixed VHD would make it open as vhdx next time", bd->path);
 	if (v->footer.type == VHD_TYPE_FIXED)
 		return block_pwrite_full(&bd->io, bd->fd, buf, len, off);
 	while (len) {
@@ -303,4 +309,52 @@ int vhd_status(struct block_dev *bd, uint64_t off, uint64_t len, uint64_t *run)
 	s = in / VHD_SECTOR;
 	*run = (uint64_t)vhd_bitmap_run(bm, s, (uint32_t)(n / VHD_SECTOR)) * VHD_SECTOR;
 	return vhd_bitmap_test(bm, s);
+}
+
+/* Reads of sectors absent here: the parent's mapping, or zeros beyond it. */
+static int map_absent(struct vhd *v, uint64_t off, uint64_t len, struct block_map *m)
+{
+	struct block_dev *p = v->parent;
+
+	if (p && off < p->size)
+		return block_map(p, off, p->size - off < len ? p->size - off : len, false, m);
+	*m = (struct block_map){.kind = BLOCK_MAP_ZERO, .fd = -1, .len = len};
+	return 0;
+}
+
+int vhd_map(struct block_dev *bd, uint64_t off, uint64_t len, bool write, struct block_map *m)
+{
+	struct vhd *v = bd->priv;
+	uint32_t bs, blk, in, s;
+	uint64_t n, run;
+	uint8_t *bm;
+	int ret;
+
+	if (v->footer.type == VHD_TYPE_FIXED) {
+		*m = (struct block_map){.kind = BLOCK_MAP_DATA, .fd = bd->fd, .file_off = off,
+					.len = len};
+		if (write && off == 0) /* vhd_write's check of a VHDX identifier at sector 0 */
+			*m = (struct block_map){.kind = BLOCK_MAP_SLOW, .fd = -1, .len = VHD_SECTOR};
+		return 0;
+	}
+	bs = v->hdr.block_size;
+	blk = (uint32_t)(off / bs);
+	in = (uint32_t)(off % bs);
+	n = bs - in < len ? bs - in : len;
+	*m = (struct block_map){.kind = BLOCK_MAP_SLOW, .fd = -1, .len = n};
+	if (v->bat[blk] == VHD_BAT_UNUSED)
+		return write ? 0 : map_absent(v, off, n, m);
+	ret = get_bitmap(bd, v, blk, &bm);
+	if (ret)
+		return ret;
+	s = in / VHD_SECTOR;
+	run = bm == v->full ? n : (uint64_t)vhd_bitmap_run(bm, s, (uint32_t)(n / VHD_SECTOR)) *
+					 VHD_SECTOR;
+	if (bm == v->full || vhd_bitmap_test(bm, s)) {
+		*m = (struct block_map){.kind = BLOCK_MAP_DATA, .fd = bd->fd,
+					.file_off = data_off(v, blk) + in, .len = run};
+		return 0;
+	}
+	m->len = run;
+	return write ? 0 : map_absent(v, off, run, m);
 }

@@ -3,13 +3,15 @@
 #ifndef TV_PCI_H
 #define TV_PCI_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
 struct pci_host;
 
 struct pci_device_ops {
-	/* Configuration space read/write of len 1, 2 or 4 at offset (0..255, aligned to len). */
+	/* Configuration space read/write of len 1, 2 or 4 at offset (0..4095, aligned to len;
+	 * beyond 255 only through ECAM). */
 	uint32_t (*cfg_read)(void *opaque, unsigned offset, unsigned len);
 	void (*cfg_write)(void *opaque, unsigned offset, unsigned len, uint32_t value);
 };
@@ -23,9 +25,15 @@ int pci_register_device(struct pci_host *h, unsigned slot, const struct pci_devi
  * layout for a given configuration. */
 int pci_add_device(struct pci_host *h, const struct pci_device_ops *ops, void *opaque);
 
+/* Address for a memory BAR of size bytes (a power of two >= 4 KiB), naturally aligned, in the
+ * 32-bit window (PLAT_PCI_MMIO32_*) or, with high, the 64-bit prefetchable window above RAM
+ * (plat_pci_mmio64_base). 0 when the window is full. BARs are assigned once, at start, and
+ * never move (docs/ARCHITECTURE.md: the bus tables are read without locks). */
+uint64_t pci_alloc_bar(struct pci_host *h, uint64_t size, bool high);
+
 /* Threading: cfg_read/cfg_write run on vCPU threads, possibly several at once, without the
  * host's lock held; a device serializes its own state. Only function 0 of each slot is
- * visible; offsets are the standard 256-byte space (no extended space). Register devices
+ * visible; the extended space (256..4095) is reached through ECAM only. Register devices
  * before the vCPUs start (DEV_PHASE_PCI); vm->pci is set at DEV_PHASE_CORE. */
 
 #endif

@@ -4,8 +4,8 @@
  *          7:2 register. Narrower accesses to 0xcf8-0xcfb never touch it.
  *   0xcf9  byte: reset control register; writing bit 2 (RST_CPU) set reboots the VM.
  *   0xcfc-0xcff  CONFIG_DATA: 1, 2 or 4 bytes at register + (port - 0xcfc).
- * Only bus 0, function 0 exists, with no extended space (CONFIG_ADDRESS bits 27:24 set: all
- * ones). Slot 0 is the host bridge (1b36:0008, class 060000, header type 0, no BARs; only the
+ * Only bus 0, function 0 exists. Through 0xcf8 there is no extended space (CONFIG_ADDRESS
+ * bits 27:24 set: all ones); the ECAM window at PLAT_PCI_ECAM_BASE (MCFG) reaches all 4 KiB. Slot 0 is the host bridge (1b36:0008, class 060000, header type 0, no BARs; only the
  * command register and latency timer are writable); other slots answer all ones unless a
  * device was registered with pci_register_device. Unaligned or odd data accesses are split
  * into byte accesses, so device cfg ops only ever see aligned 1, 2 or 4 bytes. */
@@ -46,6 +46,7 @@ struct pci_host {
 	uint8_t rcr;
 	uint8_t hb[256]; /* host bridge configuration space */
 	struct pci_slot slot[PCI_NSLOTS];
+	uint64_t mmio32_next, mmio64_next, mmio64_end; /* BAR allocation (pci_alloc_bar) */
 };
 
 /* Host bridge bits a guest may change. */
@@ -82,7 +83,10 @@ static void pci_cfg_access(struct pci_host *h, uint32_t addr, unsigned reg, uint
 		return;
 	}
 	pthread_mutex_lock(&h->lock);
-	if (dev == 0) {
+	if (dev == 0 && reg >= sizeof(h->hb)) {
+		if (!wr)
+			memset(data, 0, len);
+	} else if (dev == 0) {
 		for (i = 0; i < len; i++) {
 			uint8_t m = hb_wmask[reg + i];
 
@@ -187,6 +191,56 @@ static void pci_pio_write(void *opaque, uint64_t off, const uint8_t *data, unsig
 
 static const struct bus_ops pci_conf_ops = {.read = pci_pio_read, .write = pci_pio_write};
 
+/* ECAM: offset = bus << 20 | device << 15 | function << 12 | register; only bus 0 has
+ * devices (pci_cfg_access answers all ones elsewhere). */
+static void ecam_access(struct pci_host *h, uint64_t off, uint8_t *data, unsigned len, bool wr)
+{
+	uint32_t addr = 0x80000000u | (uint32_t)(off >> 12 & 0xffff) << 8;
+	unsigned reg = off & 0xfff, i;
+
+	if ((len == 1 || len == 2 || len == 4) && reg % len == 0) {
+		pci_cfg_access(h, addr, reg, data, len, wr);
+		return;
+	}
+	for (i = 0; i < len && reg + i < 0x1000; i++)
+		pci_cfg_access(h, addr, reg + i, data + i, 1, wr);
+}
+
+static void ecam_read(void *opaque, uint64_t off, uint8_t *data, unsigned len)
+{
+	ecam_access(opaque, off, data, len, false);
+}
+
+static void ecam_write(void *opaque, uint64_t off, const uint8_t *data, unsigned len)
+{
+	uint8_t buf[8];
+
+	if (len > sizeof(buf))
+		len = sizeof(buf);
+	memcpy(buf, data, len);
+	ecam_access(opaque, off, buf, len, true);
+}
+
+static const struct bus_ops ecam_ops = {.read = ecam_read, .write = ecam_write};
+
+uint64_t pci_alloc_bar(struct pci_host *h, uint64_t size, bool high)
+{
+	uint64_t *next = high ? &h->mmio64_next : &h->mmio32_next;
+	uint64_t end = high ? h->mmio64_end : PLAT_PCI_MMIO32_BASE + PLAT_PCI_MMIO32_SIZE;
+	uint64_t at = 0;
+
+	if (!size || (size & (size - 1)) || size < 0x1000)
+		return 0;
+	pthread_mutex_lock(&h->lock);
+	at = (*next + size - 1) & ~(size - 1);
+	if (at < *next || at > end || size > end - at)
+		at = 0;
+	else
+		*next = at + size;
+	pthread_mutex_unlock(&h->lock);
+	return at;
+}
+
 int pci_register_device(struct pci_host *h, unsigned slot, const struct pci_device_ops *ops,
 			void *opaque)
 {
@@ -234,6 +288,9 @@ static int pci_host_init(struct vm *vm)
 	if (!h)
 		return -ENOMEM;
 	h->vm = vm;
+	h->mmio32_next = PLAT_PCI_MMIO32_BASE;
+	h->mmio64_next = plat_pci_mmio64_base(vm->cfg.mem_size);
+	h->mmio64_end = h->mmio64_next + PLAT_PCI_MMIO64_SIZE;
 	pthread_mutex_init(&h->lock, NULL);
 	hb_init(h->hb);
 	ret = vm_add_device(vm, "pci_host", h, pci_host_destroy);
@@ -244,6 +301,10 @@ static int pci_host_init(struct vm *vm)
 	vm->pci = h;
 	ret = bus_register(&vm->pio, PLAT_PCI_CONF_PORT, PCI_CONF_NPORTS, &pci_conf_ops, h,
 			   "pci-conf");
+	if (ret)
+		return ret;
+	ret = bus_register(&vm->mmio, PLAT_PCI_ECAM_BASE, PLAT_PCI_ECAM_SIZE, &ecam_ops, h,
+			   "pci-ecam");
 	if (ret)
 		return ret;
 	/* CONFIG_ADDRESS writes only latch an address (and 0xcf9's reset may wait for the next

@@ -27,26 +27,38 @@ void help_img(void)
 	printf(
 "usage: thinvisor img COMMAND [OPTIONS] ...\n"
 "\n"
-"Disk images: raw and VHD (Virtual PC / Virtual Server / Hyper-V; fixed, dynamic, differencing).\n"
+"Disk images: raw, VHD (Virtual PC / Virtual Server / Hyper-V; fixed, dynamic, differencing)\n"
+"and VHDX (Hyper-V; fixed, dynamic, differencing .avhdx, with log replay).\n"
 "Formats are probed from the contents unless given with -f. SIZE takes k, M, G, T suffixes.\n"
 "\n"
 "  create -f FMT [-o OPTIONS] FILE SIZE\n"
-"      Create an image (FMT raw or vhd; 'vpc' is accepted for vhd). VHD options:\n"
+"      Create an image (FMT raw, vhd or vhdx; 'vpc' is accepted for vhd). VHD options:\n"
 "        subformat=dynamic|fixed  (default dynamic)\n"
 "        block_size=SIZE          dynamic block size, a power of two (default 2M)\n"
 "        force_size=on            keep SIZE exactly instead of rounding up to the CHS geometry\n"
 "        azure=on                 fixed disk whose size is rounded up to 1 MiB (Azure's rule)\n"
 "      Like qemu-img, sizes round up to a whole CHS geometry unless force_size/azure; exact\n"
 "      sizes carry creator 'win ' so that Hyper-V and QEMU read the same size. Max 2040 GiB.\n"
+"      VHDX options (Hyper-V's defaults):\n"
+"        subformat=dynamic|fixed          (default dynamic)\n"
+"        block_size=SIZE                  power of two, 1M to 256M (default 32M)\n"
+"        logical_sector_size=512|4096     (default 512; guests see it)\n"
+"        physical_sector_size=512|4096    (default 4096)\n"
 "  create -f vhd -b PARENT FILE\n"
+"  create -f vhdx -b PARENT.vhdx CHILD.avhdx\n"
+"      A differencing VHDX (2M blocks) whose locator holds the parent's DataWriteGuid, a\n"
+"      relative and an absolute path; the parent is found relative first when opened.\n"
 "      Create a differencing disk over PARENT (a VHD). A relative PARENT is taken relative to\n"
 "      FILE's directory, as qemu-img does. Relative (W2ru), absolute (W2ku) and MacX locators\n"
 "      are stored, so the pair can be moved together.\n"
 "  info [--json] [-f FMT] FILE\n"
-"      Format, subformat, virtual and allocated size, creator, UUID and the parent chain.\n"
+"      Format, subformat, virtual and allocated size, creator, UUID and the parent chain;\n"
+"      VHDX also block and sector sizes, DataWriteGuid and the log: clean or needs replay.\n"
 "  check [--repair] FILE\n"
-"      Check a VHD's footers, header, BAT, leaked space and parent. Exit 0: clean, 2: errors,\n"
-"      3: leaked space only. --repair rewrites damaged footers and reclaims a leaked tail.\n"
+"      Check a VHD's footers, header, BAT, leaked space and parent, or a VHDX's headers,\n"
+"      region tables, log, metadata, BAT and parent. Exit 0: clean, 2: errors, 3: leaked\n"
+"      space only. --repair rewrites damaged footers (VHD), a damaged header or region table\n"
+"      (VHDX), replays a pending VHDX log, and reclaims a leaked tail.\n"
 "  convert [-f FMT] [-O FMT] [-o OPTIONS] [--overwrite] SRC DST\n"
 "      Copy SRC (a differencing chain is flattened) into a new DST; zero data stays sparse.\n"
 "      DST must not exist unless --overwrite, and never be SRC or a file of SRC's chain.\n"
@@ -63,7 +75,7 @@ void help_img(void)
 "\n"
 "Test seam: THINVISOR_TEST_CRASH_AT=N makes a writing command _exit(99) right after the Nth\n"
 "step of a crash-ordered VHD allocation (1 data+bitmap, 2 footer, 3 BAT entry; then 4, 5, 6\n"
-"for the next block, and so on).\n");
+"for the next block, and so on), or of a VHDX header update, allocation or log replay.\n");
 }
 
 int cmd_img(int argc, char **argv)
@@ -108,7 +120,31 @@ static int on_off(const char *key, const char *val, bool *out, struct err *e)
 	return 0;
 }
 
-int img_parse_opts(const char *fmt, const char *opts, struct vhd_create_opts *o, struct err *e)
+static int vhdx_opt(const char *tok, const char *val, struct vhdx_create_opts *x, struct err *e)
+{
+	uint64_t sz;
+
+	if (!strcmp(tok, "subformat")) {
+		if (strcmp(val, "dynamic") && strcmp(val, "fixed"))
+			return errf(e, -EINVAL, "subformat must be dynamic or fixed, not '%s'", val);
+		x->fixed = !strcmp(val, "fixed");
+	} else if (!strcmp(tok, "block_size")) {
+		if (img_parse_size(val, &sz) || sz < (1u << 20) || sz > (256u << 20) || (sz & (sz - 1)))
+			return errf(e, -EINVAL, "block_size must be a power of two from 1M to 256M, "
+				    "not '%s'", val);
+		x->block_size = (uint32_t)sz;
+	} else if (!strcmp(tok, "logical_sector_size") || !strcmp(tok, "physical_sector_size")) {
+		if (strcmp(val, "512") && strcmp(val, "4096"))
+			return errf(e, -EINVAL, "%s must be 512 or 4096, not '%s'", tok, val);
+		*(tok[0] == 'l' ? &x->lsec : &x->psec) = (uint32_t)atoi(val);
+	} else {
+		return errf(e, -EINVAL, "unknown option '%s' for format vhdx", tok);
+	}
+	return 0;
+}
+
+int img_parse_opts(const char *fmt, const char *opts, struct vhd_create_opts *o,
+		   struct vhdx_create_opts *x, struct err *e)
 {
 	char *dup, *save = NULL, *tok;
 	int ret = 0;
@@ -124,10 +160,12 @@ int img_parse_opts(const char *fmt, const char *opts, struct vhd_create_opts *o,
 
 		if (val)
 			*val++ = 0;
-		if (strcmp(fmt, "vhd")) {
+		if (strcmp(fmt, "vhd") && strcmp(fmt, "vhdx")) {
 			ret = errf(e, -EINVAL, "format %s takes no option '%s'", fmt, tok);
 		} else if (!val) {
 			ret = errf(e, -EINVAL, "option '%s' needs a value (%s=...)", tok, tok);
+		} else if (!strcmp(fmt, "vhdx")) {
+			ret = vhdx_opt(tok, val, x, e);
 		} else if (!strcmp(tok, "subformat")) {
 			if (!strcmp(val, "dynamic"))
 				o->type = VHD_TYPE_DYNAMIC;
@@ -156,10 +194,20 @@ int img_parse_opts(const char *fmt, const char *opts, struct vhd_create_opts *o,
 }
 
 int img_create_file(const char *fmt, const char *path, const struct vhd_create_opts *o,
-		    uint64_t *actual, struct err *e)
+		    struct vhdx_create_opts *x, uint64_t *actual, struct err *e)
 {
 	bool created;
 	int fd, ret;
+
+	if (!strcmp(fmt, "vhdx")) {
+		uint32_t ls = x->lsec ? x->lsec : 512;
+
+		x->size = o->size;
+		x->overwrite = o->overwrite;
+		x->parent = o->parent;
+		*actual = (o->size + ls - 1) / ls * ls;
+		return vhdx_create(path, x, e);
+	}
 
 	if (!strcmp(fmt, "vhd")) {
 		ret = o->type == VHD_TYPE_DIFF ? 0 : vhd_create_size(o, actual, e);

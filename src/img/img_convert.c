@@ -83,6 +83,7 @@ int img_convert_main(int argc, char **argv)
 {
 	static const struct option lo[] = {{"overwrite", no_argument, NULL, 'W'}, {NULL, 0, NULL, 0}};
 	struct vhd_create_opts o = {.type = VHD_TYPE_DYNAMIC};
+	struct vhdx_create_opts x = {0};
 	const char *ifmt = NULL, *ofmt = "raw", *opts = NULL, *dpath;
 	bool overwrite = false;
 	struct block_dev *src, *dst;
@@ -106,9 +107,9 @@ int img_convert_main(int argc, char **argv)
 	}
 	if (!strcmp(ofmt, "vpc"))
 		ofmt = "vhd";
-	if (strcmp(ofmt, "vhd") && strcmp(ofmt, "raw"))
-		return img_usage("convert", "output format must be raw or vhd");
-	if (img_parse_opts(ofmt, opts, &o, &e))
+	if (strcmp(ofmt, "vhd") && strcmp(ofmt, "raw") && strcmp(ofmt, "vhdx"))
+		return img_usage("convert", "output format must be raw, vhd or vhdx");
+	if (img_parse_opts(ofmt, opts, &o, &x, &e))
 		return img_usage("convert", e.msg);
 	if (optind + 2 != argc)
 		return img_usage("convert", "want SRC and DST");
@@ -123,7 +124,7 @@ int img_convert_main(int argc, char **argv)
 	o.size = size;
 	o.overwrite = overwrite;
 	created = access(dpath, F_OK) != 0;
-	if (img_create_file(ofmt, dpath, &o, &actual, &e)) {
+	if (img_create_file(ofmt, dpath, &o, &x, &actual, &e)) {
 		log_err("img convert: %s%s", e.msg, overwrite || !strstr(e.msg, ": already exists") ?
 			"" : "; give --overwrite to replace it");
 		block_close(src);
@@ -170,7 +171,7 @@ int img_commit_main(int argc, char **argv)
 	} else {
 		return img_usage("commit", "want exactly one CHILD");
 	}
-	if (open_or_say("commit", argv[1], "vhd", 0, NULL, &child))
+	if (open_or_say("commit", argv[1], NULL, 0, NULL, &child))
 		return 1;
 	info = calloc(1, sizeof(*info));
 	buf = malloc(CHUNK);
@@ -192,7 +193,7 @@ int img_commit_main(int argc, char **argv)
 	/* Only sectors the child holds; block_read of those reads the child's file alone. */
 	for (off = 0; !ret && off < size;) {
 		uint64_t run;
-		int present = vhd_status(child, off, size - off, &run);
+		int present = block_status(child, off, size - off, &run);
 
 		if (present < 0) {
 			ret = present;

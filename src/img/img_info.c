@@ -36,6 +36,18 @@ static void print_text(const char *path, const struct block_info *i)
 	if (i->subformat[0])
 		printf("subformat: %s\n", i->subformat);
 	printf("virtual size: %s (%" PRIu64 " bytes)\ndisk size: %s\n", a, i->virtual_size, b);
+	if (!strcmp(i->format, "vhdx")) {
+		printf("creator: '%s'\ndisk id: %s\ndata write guid: %s\n", i->creator, i->uuid,
+		       i->data_write_guid);
+		printf("block size: %" PRIu32 "\nblocks allocated: %" PRIu32 "/%" PRIu32 "\n",
+		       i->block_size, i->blocks_allocated, i->blocks_total);
+		printf("logical sector size: %" PRIu32 "\nphysical sector size: %" PRIu32 "\n",
+		       i->logical_sector, i->physical_sector);
+		printf("log: %s\n", i->log_state);
+		if (i->parent_uuid[0])
+			printf("parent: %s\nparent linkage: %s\n", i->parent_path, i->parent_uuid);
+		return;
+	}
 	if (strcmp(i->format, "vhd"))
 		return;
 	printf("creator: '%s' version 0x%08" PRIx32 " on '%s'\n", i->creator, i->creator_version,
@@ -63,6 +75,23 @@ static json_object *to_json(const char *path, const struct block_info *i)
 	json_object_object_add(o, "virtual-size", json_object_new_int64((int64_t)i->virtual_size));
 	json_object_object_add(o, "actual-size", json_object_new_int64((int64_t)i->allocated));
 	json_object_object_add(o, "file-size", json_object_new_int64((int64_t)i->file_size));
+	if (!strcmp(i->format, "vhdx")) {
+		json_object_object_add(o, "subformat", json_object_new_string(i->subformat));
+		json_object_object_add(o, "creator", json_object_new_string(i->creator));
+		json_object_object_add(o, "disk-id", json_object_new_string(i->uuid));
+		json_object_object_add(o, "data-write-guid", json_object_new_string(i->data_write_guid));
+		json_object_object_add(o, "block-size", json_object_new_int64(i->block_size));
+		json_object_object_add(o, "blocks-allocated", json_object_new_int64(i->blocks_allocated));
+		json_object_object_add(o, "blocks-total", json_object_new_int64(i->blocks_total));
+		json_object_object_add(o, "logical-sector-size", json_object_new_int64(i->logical_sector));
+		json_object_object_add(o, "physical-sector-size", json_object_new_int64(i->physical_sector));
+		json_object_object_add(o, "log", json_object_new_string(i->log_state));
+		if (i->parent_uuid[0]) {
+			json_object_object_add(o, "parent", json_object_new_string(i->parent_path));
+			json_object_object_add(o, "parent-linkage", json_object_new_string(i->parent_uuid));
+		}
+		return o;
+	}
 	if (strcmp(i->format, "vhd"))
 		return o;
 	json_object_object_add(o, "subformat", json_object_new_string(i->subformat));
@@ -146,6 +175,30 @@ int img_info_main(int argc, char **argv)
 	return 0;
 }
 
+static int check_vhdx(const char *path, bool repair)
+{
+	struct vhdx_check_report r;
+	struct img_hook hook;
+	struct err e;
+
+	if (vhdx_check(path, repair, img_io(&hook), &r, stdout, &e)) {
+		log_err("img check: %s", e.msg);
+		return 2;
+	}
+	if (r.errors) {
+		printf("%d errors were found on the image.\n", r.errors);
+		log_err("img check: %s: %s", path, r.first);
+		return 2;
+	}
+	if (r.leaked) {
+		printf("%" PRIu64 " bytes of leaked space were found on the image.\n"
+		       "This means waste of disk space, but no harm to data.\n", r.leaked);
+		return 3;
+	}
+	printf("No errors were found on the image.\n");
+	return 0;
+}
+
 int img_check_main(int argc, char **argv)
 {
 	static const struct option lo[] = {{"repair", no_argument, NULL, 'r'}, {NULL, 0, NULL, 0}};
@@ -176,6 +229,8 @@ int img_check_main(int argc, char **argv)
 		log_err("img check: %s", e.msg);
 		return 1;
 	}
+	if (ops == &block_vhdx_ops)
+		return check_vhdx(argv[optind], repair);
 	if (ops != &block_vhd_ops) {
 		printf("No errors were found on the image (format %s has no metadata to check).\n",
 		       ops->name);

@@ -7,21 +7,24 @@
 
 #include "block/block.h"
 #include "block/vhd.h"
+#include "block/vhdx.h"
 
 /* Parse a size with an optional qemu-style suffix (k/K, M, G, T, P, E: powers of 1024; b or
  * B: bytes). Returns 0 or -EINVAL. */
 int img_parse_size(const char *s, uint64_t *out) __attribute__((warn_unused_result));
 
-/* Apply "-o key=value,key=value" options for format fmt ("vhd"/"raw") to o. Returns 0, or
- * -EINVAL with a message in e. */
-int img_parse_opts(const char *fmt, const char *opts, struct vhd_create_opts *o, struct err *e)
-	__attribute__((warn_unused_result));
+/* Apply "-o key=value,key=value" options for format fmt ("vhd", "vhdx", "raw") to o (vhd) or
+ * x (vhdx). Returns 0, or -EINVAL with a message in e. */
+int img_parse_opts(const char *fmt, const char *opts, struct vhd_create_opts *o,
+		   struct vhdx_create_opts *x, struct err *e) __attribute__((warn_unused_result));
 
-/* Create an image of format fmt at path: vhd per o, raw as a sparse file of o->size bytes.
- * *actual gets the virtual size created. An existing path is replaced only with o->overwrite;
- * on failure a file this call created is removed. */
+/* Create an image of format fmt at path: vhd per o, vhdx per x (size, parent and overwrite
+ * taken from o), raw as a sparse file of o->size bytes. *actual gets the virtual size created.
+ * An existing path is replaced only with o->overwrite; on failure a file this call created is
+ * removed. */
 int img_create_file(const char *fmt, const char *path, const struct vhd_create_opts *o,
-		    uint64_t *actual, struct err *e) __attribute__((warn_unused_result));
+		    struct vhdx_create_opts *x, uint64_t *actual, struct err *e)
+	__attribute__((warn_unused_result));
 
 /* The block_io to use: the default, or (test seam) one that _exit(99)s at the Nth step of a
  * crash-ordered update when THINVISOR_TEST_CRASH_AT=N is set. hook must outlive the io. */

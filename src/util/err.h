@@ -2,7 +2,7 @@
 #ifndef TV_ERR_H
 #define TV_ERR_H
 
-#define ERR_MSG_MAX 256
+#define ERR_MSG_MAX 1024
 
 struct err {
 	char msg[ERR_MSG_MAX];

@@ -171,18 +171,29 @@ int loop_start(struct loop *l)
 	return 0;
 }
 
-void loop_destroy(struct loop *l)
+bool loop_on_thread(struct loop *l)
+{
+	return l->started && pthread_equal(pthread_self(), l->thread);
+}
+
+void loop_stop(struct loop *l)
 {
 	uint64_t one = 1;
 
+	if (!l->started)
+		return;
+	if (write(l->stopfd, &one, sizeof(one)) < 0) {
+		/* An eventfd write only fails on overflow, which cannot happen here. */
+	}
+	pthread_join(l->thread, NULL);
+	l->started = false;
+}
+
+void loop_destroy(struct loop *l)
+{
 	if (!l)
 		return;
-	if (l->started) {
-		if (write(l->stopfd, &one, sizeof(one)) < 0) {
-			/* An eventfd write only fails on overflow, which cannot happen here. */
-		}
-		pthread_join(l->thread, NULL);
-	}
+	loop_stop(l);
 	close(l->stopfd);
 	close(l->epfd);
 	pthread_mutex_destroy(&l->lock);

@@ -3,6 +3,7 @@
 #ifndef TV_LOOP_H
 #define TV_LOOP_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct loop;
@@ -28,6 +29,13 @@ int loop_poll(struct loop *l, int timeout_ms);
 
 /* Start the loop thread. 0 or -errno. */
 int loop_start(struct loop *l);
+
+/* Whether the caller runs on l's thread (started and current). */
+bool loop_on_thread(struct loop *l);
+
+/* Stop and join the thread (if started); the loop stays usable (loop_del, loop_poll) until
+ * loop_destroy. Idempotent. Not from the loop's own thread. */
+void loop_stop(struct loop *l);
 
 /* Stop and join the thread (if started), close the epoll fd, free. NULL is fine. */
 void loop_destroy(struct loop *l);

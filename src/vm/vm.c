@@ -33,7 +33,7 @@ extern const struct device_desc __stop_tv_devices[] __attribute__((weak));
 
 static int create_memory(struct vm *vm, struct err *e)
 {
-	int ret = gmem_init(&vm->mem, vm->cfg.mem_size);
+	int ret = gmem_init(&vm->mem, vm->cfg.mem_size, 0);
 
 	if (ret)
 		return errf(e, ret, "cannot allocate %llu MiB of guest memory: %s",
@@ -78,7 +78,10 @@ static int create_devices(struct vm *vm, struct err *e)
 
 			if ((int)d->phase != phase)
 				continue;
+			vm->dev_err.msg[0] = 0;
 			ret = d->init(vm);
+			if (ret && vm->dev_err.msg[0]) /* the device's own line (devif_err) */
+				return errf(e, ret, "%s", vm->dev_err.msg);
 			if (ret)
 				return errf(e, ret, "cannot create device %s: %s", d->name,
 					    strerror(-ret));
@@ -106,7 +109,10 @@ static int read_guest_files(const struct vm_config *cfg, struct guest_files *f, 
 static int load_guest(struct vm *vm, const struct guest_files *f, struct boot_entry *entry,
 		      struct err *e)
 {
-	struct acpi_config ac = {.ncpus = vm->ncpus};
+	struct acpi_config ac = {.ncpus = vm->ncpus,
+				 .pci64_base = plat_pci_mmio64_base(vm->cfg.mem_size),
+				 .pci64_size = PLAT_PCI_MMIO64_SIZE,
+				 .nmmio = vm->nvmmio};
 	struct boot_config bc = {
 		.kernel = f->kernel, .kernel_len = f->klen, .initrd = f->initrd,
 		.initrd_len = f->ilen, .cmdline = vm->cfg.cmdline ? vm->cfg.cmdline : "",
@@ -118,6 +124,8 @@ static int load_guest(struct vm *vm, const struct guest_files *f, struct boot_en
 
 	if (!acpi)
 		return errf(e, -EINVAL, "guest memory too small for the ACPI tables");
+	for (unsigned i = 0; i < vm->nvmmio && i < ACPI_MAX_MMIO_DEVS; i++)
+		ac.mmio[i] = (struct acpi_mmio_dev){vm->vmmio[i].base, vm->vmmio[i].gsi};
 	used = acpi_build(acpi, PLAT_ACPI_MAX, PLAT_ACPI_ADDR, &ac, e);
 	if (used < 0)
 		return (int)used;
@@ -183,18 +191,8 @@ static int block_signals(struct vm *vm, struct err *e)
 static int refuse_unbuilt(const struct vm_config *c, struct err *e)
 {
 	for (unsigned i = 0; i < c->ndisks; i++)
-		if (c->disks[i].iface == DISK_IF_VIRTIO)
-			return errf(e, -ENOTSUP, "--disk: virtio-blk is not available yet");
-		else
+		if (c->disks[i].iface == DISK_IF_IDE)
 			return errf(e, -ENOTSUP, "--disk if=ide: the IDE controller is not available yet");
-	if (c->nnets)
-		return errf(e, -ENOTSUP, "--net: virtio-net is not available yet");
-	if (c->rng)
-		return errf(e, -ENOTSUP, "--rng: virtio-rng is not available yet");
-	if (c->console == CONSOLE_VIRTIO)
-		return errf(e, -ENOTSUP, "--console virtio: virtio-console is not available yet");
-	if (c->transport == TRANSPORT_MMIO)
-		return errf(e, -ENOTSUP, "--transport mmio: virtio-mmio is not available yet");
 	if (c->firmware == FIRMWARE_BIOS)
 		return errf(e, -ENOTSUP, "--firmware bios: BIOS boot is not available yet");
 	return 0;
@@ -215,6 +213,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 	vm->mmio.name = "mmio";
 	pthread_mutex_init(&vm->stop_lock, NULL);
 	pthread_mutex_init(&vm->coalesced_lock, NULL);
+	pthread_mutex_init(&vm->irq_lock, NULL);
 	lifecycle_init(vm);
 
 	if (cfg->stats && !(vm->port_exits = calloc(65536, sizeof(*vm->port_exits)))) {
@@ -448,6 +447,9 @@ void vm_destroy(struct vm *vm)
 	vm->coalesced_ring = NULL;
 	vm_counters_free(vm);
 	pthread_mutex_destroy(&vm->coalesced_lock);
+	free(vm->irq_routes);
+	vm->irq_routes = NULL;
+	pthread_mutex_destroy(&vm->irq_lock);
 	pthread_mutex_destroy(&vm->stop_lock);
 	lifecycle_destroy(vm);
 }

@@ -10,9 +10,9 @@
 #include "util/err.h"
 #include "vm/bus.h"
 #include "vm/config.h"
+#include "mem/gmem.h"
 #include "vm/counters.h"
 #include "vm/lifecycle.h"
-#include "vm/memory.h"
 
 struct vcpu;
 struct loop;
@@ -83,6 +83,20 @@ struct vm {
 	uint32_t coalesced_max;                         /* entries the ring holds */
 	pthread_mutex_t coalesced_lock;                 /* one replayer at a time */
 	atomic_uint *port_exits; /* with --stats: port-I/O exits per port (65536), else NULL */
+
+	/* KVM's GSI routing table (vm/devif.c): the irqchip defaults plus MSI routes from GSI 24
+	 * up; rewritten whole by devif_msi_route under irq_lock. NULL until the first MSI. */
+	struct kvm_irq_routing *irq_routes;
+	pthread_mutex_t irq_lock;
+
+	struct err dev_err; /* a failing device init's one-line message (devif_err) */
+
+	/* virtio-mmio devices, for the DSDT (devif_virtio_mmio_slot) */
+	unsigned nvmmio;
+	struct vm_mmio_dev {
+		uint64_t base;
+		unsigned gsi;
+	} vmmio[8];
 
 	struct vm_lifecycle life;          /* pause/resume (vm/lifecycle.c) */
 	struct counter_set *counter_sets;  /* vm.counters and /metrics (vm/counters.c) */

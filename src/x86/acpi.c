@@ -99,7 +99,7 @@ static long build_facs(struct tables *t)
 }
 
 /* The DSDT's devices below \_SB, each a small function. */
-static void dev_pci0(struct aml *a)
+static void dev_pci0(struct aml *a, const struct acpi_config *c)
 {
 	size_t dev, rt, prt, e;
 	unsigned slot, pin;
@@ -116,6 +116,8 @@ static void dev_pci0(struct aml *a)
 	aml_rt_word_io(a, 0x0000, PLAT_PCI_CONF_PORT - 1);
 	aml_rt_word_io(a, PLAT_PCI_CONF_PORT + 8, 0xffff);
 	aml_rt_dword_mem(a, PLAT_PCI_MMIO32_BASE, PLAT_PCI_MMIO32_BASE + PLAT_PCI_MMIO32_SIZE - 1);
+	if (c->pci64_size)
+		aml_rt_qword_mem_pref(a, c->pci64_base, c->pci64_base + c->pci64_size - 1);
 	aml_rt_end(a, rt);
 	/* _PRT: Package {Address (slot << 16 | 0xffff), Pin, Source (0: a GSI), GSI}. */
 	aml_name(a, "_PRT");
@@ -154,6 +156,47 @@ static void dev_isa(struct aml *a, const char *name, const char *hid, unsigned u
 	aml_end(a, dev);
 }
 
+/* Motherboard resources: the ACPI PM ports and the ECAM window (Linux uses MMCONFIG only
+ * when its area is reserved here or in the e820 map). */
+static void dev_mbrs(struct aml *a)
+{
+	size_t dev, rt;
+
+	dev = aml_device_begin(a, "MBRS");
+	aml_name_eisaid(a, "_HID", "PNP0C02");
+	aml_name_int(a, "_UID", 0);
+	aml_method_return_int(a, "_STA", 0x0f);
+	aml_name(a, "_CRS");
+	rt = aml_rt_begin(a);
+	aml_rt_io(a, PLAT_PM_PORT, PLAT_PM_PORT, 1, PLAT_PM_LEN);
+	aml_rt_mem32_fixed(a, (uint32_t)PLAT_PCI_ECAM_BASE, (uint32_t)PLAT_PCI_ECAM_SIZE);
+	aml_rt_end(a, rt);
+	aml_end(a, dev);
+}
+
+/* virtio-mmio devices (Linux's virtio_mmio binds LNRO0005 through ACPI). */
+static void dev_virtio_mmio(struct aml *a, const struct acpi_config *c)
+{
+	static const char hex[] = "0123456789ABCDEF";
+	char name[5] = "VR00";
+	size_t dev, rt;
+
+	for (unsigned i = 0; i < c->nmmio && i < ACPI_MAX_MMIO_DEVS; i++) {
+		name[2] = hex[(i >> 4) & 0xf];
+		name[3] = hex[i & 0xf];
+		dev = aml_device_begin(a, name);
+		aml_name_string(a, "_HID", "LNRO0005");
+		aml_name_int(a, "_UID", i);
+		aml_method_return_int(a, "_STA", 0x0f);
+		aml_name(a, "_CRS");
+		rt = aml_rt_begin(a);
+		aml_rt_mem32_fixed(a, (uint32_t)c->mmio[i].base, (uint32_t)PLAT_VIRTIO_MMIO_STRIDE);
+		aml_rt_interrupt(a, c->mmio[i].gsi, 1, 0);
+		aml_rt_end(a, rt);
+		aml_end(a, dev);
+	}
+}
+
 /* One ACPI0007 processor device per vCPU, _UID = the MADT's ACPI processor UID. */
 static void dev_cpus(struct aml *a, unsigned ncpus)
 {
@@ -173,12 +216,11 @@ static void dev_cpus(struct aml *a, unsigned ncpus)
 	}
 }
 
-static void dsdt_aml(struct aml *a, unsigned ncpus)
+static void dsdt_aml(struct aml *a, const struct acpi_config *c)
 {
 	static const uint16_t com1[][2] = {{PLAT_COM1_PORT, 8}};
 	static const uint16_t rtc[][2] = {{PLAT_RTC_PORT, 2}};
 	static const uint16_t kbd[][2] = {{PLAT_I8042_DATA, 1}, {PLAT_I8042_CMD, 1}};
-	static const uint16_t pm[][2] = {{PLAT_PM_PORT, PLAT_PM_LEN}};
 	size_t s5, sb;
 
 	aml_name(a, "_S5");
@@ -190,16 +232,17 @@ static void dsdt_aml(struct aml *a, unsigned ncpus)
 	aml_end(a, s5);
 
 	sb = aml_scope_begin(a, "_SB");
-	dev_pci0(a);
+	dev_pci0(a, c);
 	dev_isa(a, "COM1", "PNP0501", 1, com1, 1, PLAT_COM1_IRQ);
 	dev_isa(a, "RTC", "PNP0B00", 0, rtc, 1, PLAT_RTC_IRQ);
 	dev_isa(a, "KBD", "PNP0303", 0, kbd, 2, 1);
-	dev_isa(a, "MBRS", "PNP0C02", 0, pm, 1, -1);
-	dev_cpus(a, ncpus);
+	dev_mbrs(a);
+	dev_virtio_mmio(a, c);
+	dev_cpus(a, c->ncpus);
 	aml_end(a, sb);
 }
 
-static long build_dsdt(struct tables *t, unsigned ncpus)
+static long build_dsdt(struct tables *t, const struct acpi_config *c)
 {
 	long off = take(t, HDR_LEN, 8, "DSDT");
 	struct aml a;
@@ -207,7 +250,7 @@ static long build_dsdt(struct tables *t, unsigned ncpus)
 	if (off < 0)
 		return off;
 	aml_init(&a, t->buf + t->used, t->len - t->used);
-	dsdt_aml(&a, ncpus);
+	dsdt_aml(&a, c);
 	if (aml_error(&a) == -ENOSPC)
 		return no_room(t, "DSDT");
 	if (aml_error(&a))
@@ -311,6 +354,25 @@ static long build_madt(struct tables *t, unsigned ncpus)
 	return off;
 }
 
+/* MCFG: ECAM for segment 0, buses 0-255 (the root bridge's _CRS bus range). */
+static long build_mcfg(struct tables *t)
+{
+	size_t len = 44 + 16;
+	long off = take(t, len, 8, "MCFG");
+	uint8_t *p;
+
+	if (off < 0)
+		return off;
+	p = t->buf + off;
+	header(p, "MCFG", (uint32_t)len, 1);
+	le_put(p + 44, PLAT_PCI_ECAM_BASE, 8);
+	le_put(p + 52, 0, 2); /* segment */
+	p[54] = 0;	      /* start bus */
+	p[55] = 0xff;	      /* end bus */
+	seal(p, len, 9);
+	return off;
+}
+
 /* RSDT (4-byte entries) or XSDT (8-byte entries) pointing at the given tables. */
 static long build_sdt(struct tables *t, const char *sig, int width, const long *tabs, int n)
 {
@@ -345,8 +407,8 @@ long acpi_build(uint8_t *buf, size_t len, uint64_t buf_gpa, const struct acpi_co
 		struct err *e)
 {
 	struct tables t = {.buf = buf, .len = len, .gpa = buf_gpa, .e = e};
-	long r, facs, dsdt, fadt, madt, rsdt, xsdt;
-	long tabs[2];
+	long r, facs, dsdt, fadt, madt, mcfg, rsdt, xsdt;
+	long tabs[3];
 
 	if (c->ncpus < 1 || c->ncpus > PLAT_MAX_CPUS)
 		return errf(e, -EINVAL, "acpi: %u vCPUs, the MADT takes 1 to %d", c->ncpus,
@@ -357,13 +419,13 @@ long acpi_build(uint8_t *buf, size_t len, uint64_t buf_gpa, const struct acpi_co
 		    "acpi: tables at 0x%llx (+0x%zx) must be 16-byte aligned and below 4 GiB",
 		    (unsigned long long)buf_gpa, len);
 	if ((r = take(&t, RSDP_LEN, 16, "RSDP")) < 0 || (r = facs = build_facs(&t)) < 0 ||
-	    (r = dsdt = build_dsdt(&t, c->ncpus)) < 0 ||
+	    (r = dsdt = build_dsdt(&t, c)) < 0 ||
 	    (r = fadt = build_fadt(&t, facs, dsdt)) < 0 ||
-	    (r = madt = build_madt(&t, c->ncpus)) < 0)
+	    (r = madt = build_madt(&t, c->ncpus)) < 0 || (r = mcfg = build_mcfg(&t)) < 0)
 		return r;
-	tabs[0] = fadt, tabs[1] = madt;
-	if ((r = rsdt = build_sdt(&t, "RSDT", 4, tabs, 2)) < 0 ||
-	    (r = xsdt = build_sdt(&t, "XSDT", 8, tabs, 2)) < 0)
+	tabs[0] = fadt, tabs[1] = madt, tabs[2] = mcfg;
+	if ((r = rsdt = build_sdt(&t, "RSDT", 4, tabs, 3)) < 0 ||
+	    (r = xsdt = build_sdt(&t, "XSDT", 8, tabs, 3)) < 0)
 		return r;
 	fill_rsdp(&t, rsdt, xsdt);
 	return (long)t.used;

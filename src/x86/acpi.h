@@ -33,8 +33,23 @@
 #define ACPI_IOAPIC_ID 0
 #define ACPI_PCI_INTX_GSI(slot, pin) (16 + (((slot) + (pin)) & 3))
 
+#define ACPI_MAX_MMIO_DEVS 8
+
+/* A virtio-mmio device described in the DSDT (LNRO0005): 4 KiB at base, an edge-triggered,
+ * active-high GSI. */
+struct acpi_mmio_dev {
+	uint64_t base;
+	unsigned gsi;
+};
+
 struct acpi_config {
 	unsigned ncpus; /* MADT gets one local APIC per vCPU, APIC IDs 0..ncpus-1 */
+	/* The PCI root bridge's 64-bit prefetchable window in _CRS; size 0: none. The MCFG
+	 * always describes ECAM for buses 0-255 at PLAT_PCI_ECAM_BASE (reserved in the motherboard
+	 * resources). */
+	uint64_t pci64_base, pci64_size;
+	unsigned nmmio;
+	struct acpi_mmio_dev mmio[ACPI_MAX_MMIO_DEVS];
 };
 
 /* Build all tables into buf (len bytes, to be placed at guest-physical buf_gpa); RSDP first,

@@ -405,3 +405,30 @@ void aml_rt_dword_mem(struct aml *a, uint32_t min, uint32_t max)
 		fail(a, -EINVAL);
 	addr_space(a, 0x87, 4, 0, 0x01 /* ReadWrite, NonCacheable */, min, max);
 }
+
+void aml_rt_qword_mem_pref(struct aml *a, uint64_t min, uint64_t max)
+{
+	if (max < min)
+		fail(a, -EINVAL);
+	/* ReadWrite, Prefetchable (memory attribute 3 in bits 2:1) */
+	addr_space(a, 0x8a, 8, 0, 0x01 | (3u << 1), min, max);
+}
+
+void aml_rt_mem32_fixed(struct aml *a, uint32_t base, uint32_t len)
+{
+	aml_byte(a, 0x86); /* large item 0x06: Memory32Fixed, 9 bytes */
+	le(a, 9, 2);
+	aml_byte(a, 0x01); /* ReadWrite */
+	le(a, base, 4);
+	le(a, len, 4);
+}
+
+void aml_rt_interrupt(struct aml *a, uint32_t gsi, int edge, int active_low)
+{
+	aml_byte(a, 0x89); /* large item 0x09: Extended Interrupt, 6 bytes for one GSI */
+	le(a, 6, 2);
+	/* ResourceConsumer (bit 0), Edge (bit 1), ActiveLow (bit 2), Exclusive */
+	aml_byte(a, (uint8_t)(0x01 | (edge ? 0x02 : 0) | (active_low ? 0x04 : 0)));
+	aml_byte(a, 1);
+	le(a, gsi, 4);
+}

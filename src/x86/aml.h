@@ -109,5 +109,12 @@ void aml_rt_irq_noflags(struct aml *a, unsigned irq);
 void aml_rt_word_bus(struct aml *a, uint16_t min, uint16_t max);
 void aml_rt_word_io(struct aml *a, uint16_t min, uint16_t max);
 void aml_rt_dword_mem(struct aml *a, uint32_t min, uint32_t max);
+/* QWordMemory window (ResourceProducer, MinFixed, MaxFixed, PosDecode, Prefetchable,
+ * ReadWrite) covering [min, max]: the 64-bit PCI window. */
+void aml_rt_qword_mem_pref(struct aml *a, uint64_t min, uint64_t max);
+/* Memory32Fixed(ReadWrite, base, len). */
+void aml_rt_mem32_fixed(struct aml *a, uint32_t base, uint32_t len);
+/* Interrupt(ResourceConsumer, Edge|Level, ActiveHigh|ActiveLow, Exclusive) {gsi}. */
+void aml_rt_interrupt(struct aml *a, uint32_t gsi, int edge, int active_low);
 
 #endif

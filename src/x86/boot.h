@@ -8,7 +8,7 @@
 #include <stdint.h>
 
 #include "util/err.h"
-#include "vm/memory.h"
+#include "mem/gmem.h"
 
 enum boot_kind { BOOT_BZIMAGE64, BOOT_BZIMAGE32, BOOT_PVH, BOOT_MULTIBOOT };
 

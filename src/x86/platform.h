@@ -22,9 +22,33 @@
 /* Interrupt controller and PCI windows in the 32-bit hole. */
 #define PLAT_PCI_MMIO32_BASE 0xc0000000ULL
 #define PLAT_PCI_MMIO32_SIZE 0x20000000ULL /* up to 0xe0000000 */
+#define PLAT_PCI_ECAM_BASE 0xe0000000ULL  /* PCIe ECAM, buses 0-255 (MCFG), 256 MiB */
+#define PLAT_PCI_ECAM_SIZE 0x10000000ULL
+#define PLAT_VIRTIO_MMIO_BASE 0xfe000000ULL /* virtio-mmio device i at base + i * 4 KiB */
+#define PLAT_VIRTIO_MMIO_STRIDE 0x1000ULL
+#define PLAT_VIRTIO_MMIO_MAX 8              /* its GSI: plat_virtio_mmio_gsi(i) */
 #define PLAT_TESTDEV_MMIO 0xfeb00000ULL   /* the test device's MMIO window (4 KiB) */
 #define PLAT_IOAPIC_ADDR 0xfec00000ULL
 #define PLAT_LAPIC_ADDR 0xfee00000ULL
+
+/* The 64-bit prefetchable PCI window: from the first 1 GiB boundary above RAM, 32 GiB. */
+#define PLAT_PCI_MMIO64_SIZE (32ULL << 30)
+static inline unsigned long long plat_pci_mmio64_base(unsigned long long ram_size)
+{
+	unsigned long long top = 0x100000000ULL; /* RAM above the hole ends here */
+
+	if (ram_size > 0xC0000000ULL)
+		top += ram_size - 0xC0000000ULL;
+	return (top + (1ULL << 30) - 1) & ~((1ULL << 30) - 1);
+}
+
+/* GSI of virtio-mmio device i (0..PLAT_VIRTIO_MMIO_MAX-1). */
+static inline unsigned plat_virtio_mmio_gsi(unsigned i)
+{
+	static const unsigned gsi[PLAT_VIRTIO_MMIO_MAX] = {20, 21, 22, 23, 5, 6, 7, 10};
+
+	return gsi[i];
+}
 
 /* Port I/O map. */
 #define PLAT_COM1_PORT 0x3f8

@@ -26,7 +26,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int ret;
 
 	if (!ready) {
-		if (gmem_init(&m, RAM) < 0)
+		if (gmem_init(&m, RAM, 0) < 0)
 			abort();
 		memset(long_cmdline, 'x', sizeof(long_cmdline) - 1);
 		ready = 1;

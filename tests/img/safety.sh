@@ -135,15 +135,19 @@ check "format=raw given: still reads as raw" bash -c "\"$TV\" img info -f raw r.
 if [ $have_qemu = 1 ]; then
 	CONV="convert it with qemu-img convert -O raw"
 	for spec in "qcow2:qcow2 is not supported: $CONV" "vmdk:VMDK is not supported: $CONV" \
-		"vdi:VDI is not supported: $CONV" "vhdx:VHDX is not supported yet"; do
+		"vdi:VDI is not supported: $CONV"; do
 		fmt=${spec%%:*} why=${spec#*:}
 		qemu-img create -q -f "$fmt" "x.$fmt" 16M
 		expect_only_error "$fmt made by qemu-img: info refuses it" 1 "$E img info: x.$fmt: $why" "$TV" img info "x.$fmt"
 		expect_only_error "$fmt made by qemu-img: check refuses it" 1 "$E img check: x.$fmt: $why" "$TV" img check "x.$fmt"
 		expect_only_error "$fmt made by qemu-img: never written as raw" 1 "$E img write: x.$fmt: $why" "$TV" img write "x.$fmt" 0 vhdfoot.bin
 	done
+	qemu-img create -q -f vhdx x.vhdx 16M
 	cp x.vhdx x.avhdx
-	expect_only_error "a Hyper-V checkpoint (.avhdx) is refused as VHDX" 1 "$E img info: x.avhdx: VHDX is not supported yet" "$TV" img info x.avhdx
+	for f in x.vhdx x.avhdx; do
+		check "$f made by qemu-img probes as VHDX (issue 13 replaced the refusal)" \
+			bash -c "\"$TV\" img info $f | grep -qx 'file format: vhdx'"
+	done
 fi
 "$TV" img create -f vhd bf.vhd 8M >/dev/null
 truncate -s -512 bf.vhd                                           # no end footer

@@ -459,7 +459,6 @@ static void test_probe_table(void **state)
 		size_t off;
 		const char *magic, *fmt, *why;
 	} cases[] = {
-		{0, "vhdxfile", "vhdx", "VHDX is not supported yet"},
 		{0, "QFI\xfb", "qcow2", "qcow2 is not supported: convert it with qemu-img convert -O raw"},
 		{0, "KDMV", "vmdk", "VMDK is not supported: convert it with qemu-img convert -O raw"},
 		{0, "# Disk DescriptorFile", "vmdk", "VMDK is not supported: convert it with qemu-img convert -O raw"},
@@ -486,6 +485,11 @@ static void test_probe_table(void **state)
 	assert_ptr_equal(block_probe_buf(head, sizeof(head), tail, sizeof(tail), &known, &why),
 			 &block_raw_ops);
 	assert_null(known);
+	/* VHDX's identifier at the head wins over a VHD footer at the tail (guest data there) */
+	memcpy(head, "vhdxfile", 8);
+	memcpy(tail, "conectix", 8);
+	assert_ptr_equal(block_probe_buf(head, sizeof(head), tail, sizeof(tail), &known, &why),
+			 &block_vhdx_ops);
 }
 
 /* A raw disk whose format was probed: guest writes that would make it probe as something else

@@ -1,3 +1,1 @@
-test_block_DEPS := src/block/vhd_format.c src/block/vhd_locator.c src/block/vhd_create.c \
-	src/block/vhd.c src/block/vhd_io.c src/block/vhd_check.c src/block/block.c src/block/probe.c src/block/raw.c \
-	src/util/err.c
+test_block_DEPS := $(BLOCK_SRCS)

@@ -66,7 +66,7 @@ static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof(*f));
 
-	if (!f || gmem_init(&f->m, RAM_SIZE) < 0)
+	if (!f || gmem_init(&f->m, RAM_SIZE, 0) < 0)
 		return -1;
 	f->bc.cmdline = "console=ttyS0";
 	f->bc.rsdp_gpa = PLAT_ACPI_ADDR;
@@ -445,7 +445,7 @@ static void test_real_vmlinuz(void **state)
 	img = read_file(path, &len);
 	if (!img)
 		skip(); /* unreadable for this user */
-	assert_int_equal(gmem_init(&m, 256 * MiB), 0);
+	assert_int_equal(gmem_init(&m, 256 * MiB, 0), 0);
 	bc.kernel = img;
 	bc.kernel_len = len;
 	bc.initrd = initrd;

@@ -12,7 +12,7 @@
 
 #include "vm/bus.h"
 #include "vm/config.h"
-#include "vm/memory.h"
+#include "mem/gmem.h"
 #include "x86/cpuid.h"
 
 /* A host-like supported table: Intel-style basic leaves up to 0x1f, KVM leaves, AMD leaves. */
@@ -96,7 +96,7 @@ static void gmem_layout_and_bounds(void **state)
 {
 	struct gmem m;
 
-	assert_int_equal(gmem_init(&m, 64 << 20), 0);
+	assert_int_equal(gmem_init(&m, 64 << 20, 0), 0);
 	assert_int_equal(m.nregions, 1);
 	assert_non_null(gmem_ptr(&m, 0, 64 << 20));
 	assert_non_null(gmem_ptr(&m, (64 << 20) - 1, 1));
@@ -109,8 +109,8 @@ static void gmem_layout_and_bounds(void **state)
 	assert_int_equal(gmem_write(&m, (64 << 20) - 2, "abc", 3), -EFAULT);
 	gmem_destroy(&m);
 
-	assert_int_equal(gmem_init(&m, 0), -EINVAL);
-	assert_int_equal(gmem_init(&m, 12345), -EINVAL);
+	assert_int_equal(gmem_init(&m, 0, 0), -EINVAL);
+	assert_int_equal(gmem_init(&m, 12345, 0), -EINVAL);
 }
 
 static void gmem_hole_above_3g(void **state)
@@ -118,7 +118,7 @@ static void gmem_hole_above_3g(void **state)
 	struct gmem m;
 	uint64_t size = 4ULL << 30;
 
-	assert_int_equal(gmem_init(&m, size), 0); /* MAP_NORESERVE: nothing is touched */
+	assert_int_equal(gmem_init(&m, size, 0), 0); /* MAP_NORESERVE: nothing is touched */
 	assert_int_equal(m.nregions, 2);
 	assert_int_equal(m.r[0].size, GMEM_HOLE_START);
 	assert_int_equal(m.r[1].gpa, GMEM_HIGH_START);

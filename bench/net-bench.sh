@@ -1,0 +1,96 @@
+#!/usr/bin/env bash
+# bench/net-bench.sh [SECONDS]: TCP throughput over a tap device, guest -> host and host ->
+# guest (iperf3, SECONDS each, default 10), thinvisor's virtio-net against QEMU's userspace
+# virtio-net (vhost=off) and QEMU's vhost-net, the same guest (Debian's kernel, busybox
+# initramfs plus iperf3 and its libraries, 1 vCPU, 512 MiB) in the same machine: this host when
+# it has vmx/svm and /dev/kvm, else the nested machine (tools/nested-run). The tap lives in a
+# network namespace made for the run; iperf3's server runs there. Prints a Markdown table;
+# writes it to $O/bench/net.md.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+O=${O:-build}
+T=${1:-10}
+export TOP O
+
+if [ "${NET_BENCH_INNER:-}" != 1 ]; then
+	make -s O="$O" all || exit 1
+	mkdir -p "$O/bench"
+	if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ]; then
+		where="this host's KVM"
+		NET_BENCH_INNER=1 "$0" "$T" | tee "$O/bench/net.md"
+	else
+		where="the nested machine (QEMU TCG emulating AMD-V, 2 vCPUs; tools/nested-run)"
+		tools/nested-run -b --timeout 1500 -- env NET_BENCH_INNER=1 "$0" "$T" | tee "$O/bench/net.md"
+	fi
+	echo
+	echo "Ran in $where, $(date -u +%FT%TZ), host load $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at the end."
+	exit 0
+fi
+
+. tests/lib.sh
+. tests/nested/lib-l2.sh
+l2_kernel || { echo "no kernel" >&2; exit 1; }
+l2_initramfs --modules "virtio_pci virtio_net" || exit 1
+d=$(mktemp -d)
+ns=tvbench$$
+trap 'ip netns del $ns 2>/dev/null; rm -rf "$d"' EXIT
+
+# iperf3 and the libraries it needs, as a second cpio archive appended to the initramfs
+root=$d/extra
+mkdir -p "$root/usr/bin"
+cp /usr/bin/iperf3 "$root/usr/bin/"
+for lib in $(ldd /usr/bin/iperf3 | grep -oE '/[^ ]+'); do
+	mkdir -p "$root$(dirname "$lib")"
+	cp -L "$lib" "$root$lib"
+done
+(cd "$root" && find . | sort | cpio -o -H newc --quiet | gzip -n) >"$d/extra.cpio.gz"
+cat "$L2_INITRD" "$d/extra.cpio.gz" >"$d/guest.cpio.gz"
+
+[ -c /dev/net/tun ] || modprobe tun 2>/dev/null
+ip netns add "$ns"
+ip -n "$ns" link set lo up
+ip -n "$ns" tuntap add dev tvb0 mode tap vnet_hdr
+ip -n "$ns" addr add 192.168.78.1/24 dev tvb0
+ip -n "$ns" link set tvb0 up
+ip netns exec "$ns" iperf3 -s -D -B 192.168.78.1 >/dev/null 2>&1
+modprobe vhost_net 2>/dev/null
+
+guest="ip link set eth0 up; ip addr add 192.168.78.2/24 dev eth0; sleep 1
+for dir in g2h h2g; do
+	r=; [ \$dir = h2g ] && r=-R
+	iperf3 -c 192.168.78.1 -t $T \$r -f m 2>&1 | sed -n 's/.* \\([0-9.]*\\) Mbits\\/sec.*receiver\$/tv-\$dir=\\1/p'
+done"
+g64=$(printf '%s' "$guest" | base64 -w0)
+append="console=ttyS0 panic=-1 quiet tvtest64=$g64"
+secs=$((4 * T + 240))
+
+declare -A res
+run() { # run NAME CMD...
+	local name=$1
+	shift
+	L2_STALL=200 l2_run "bench-net-$name" "$secs" ip netns exec "$ns" "$@"
+	res[$name-g2h]=$(cut -d' ' -f2- "$L2_CONSOLE" | tr -d '\r' | sed -n 's/^tv-g2h=//p' | head -n1)
+	res[$name-h2g]=$(cut -d' ' -f2- "$L2_CONSOLE" | tr -d '\r' | sed -n 's/^tv-h2g=//p' | head -n1)
+}
+run thinvisor "$TOP/$O/thinvisor" run --kernel "$L2_KERNEL" --initrd "$d/guest.cpio.gz" \
+	--cpus 1 --memory 512M --console stdio --net tap=tvb0 --cmdline "$append"
+for vhost in off on; do
+	run "qemu-vhost-$vhost" qemu-system-x86_64 -M pc -enable-kvm -cpu host -m 512 -smp 1 \
+		-nodefaults -no-user-config -display none -no-reboot -serial stdio \
+		-kernel "$L2_KERNEL" -initrd "$d/guest.cpio.gz" -append "$append" \
+		-netdev "tap,id=n0,ifname=tvb0,script=no,downscript=no,vhost=$vhost" \
+		-device virtio-net-pci,netdev=n0,disable-legacy=on,mac=52:54:00:12:34:56
+done
+
+ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
+echo "iperf3 TCP over a tap, ${T} s per direction, Mbit/s (receiver side); ratio = thinvisor / QEMU"
+echo
+echo "| direction | thinvisor | QEMU virtio-net (userspace) | QEMU vhost-net | ratio vs userspace | ratio vs vhost |"
+echo "|---|---|---|---|---|---|"
+for dir in g2h h2g; do
+	label="guest -> host"
+	[ $dir = h2g ] && label="host -> guest"
+	t=${res[thinvisor-$dir]:-} u=${res[qemu-vhost-off-$dir]:-} v=${res[qemu-vhost-on-$dir]:-}
+	echo "| $label | ${t:-fail} | ${u:-fail} | ${v:-fail} | $(ratio "$t" "$u") | $(ratio "$t" "$v") |"
+done

@@ -1,0 +1,297 @@
+/* aio.c: io_uring or a thread pool behind one small interface (aio.h). */
+#include "virtio/aio.h"
+
+#include <errno.h>
+#include <liburing.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include "util/thread.h"
+#include "vm/loop.h"
+
+#define AIO_THREADS 4
+
+struct aio {
+	struct loop *loop;
+	pthread_mutex_t *dev_lock;
+	int efd;
+	unsigned depth, inflight;
+	bool uring;
+	struct io_uring ring;
+	/* thread pool */
+	pthread_t th[AIO_THREADS];
+	unsigned nth;
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct aio_req *queued, *todo, *done;
+	bool stop;
+	void (*batch_done)(void *opaque);
+	void *batch_opaque;
+};
+
+static long do_io(struct aio_req *r)
+{
+	struct iovec iov[64];
+	uint64_t total = 0, off = r->off;
+	const struct iovec *v = r->iov;
+	unsigned n = r->niov;
+
+	if (r->op == AIO_FSYNC)
+		return fdatasync(r->fd) ? -errno : 0;
+	for (unsigned i = 0; i < n; i++)
+		total += v[i].iov_len;
+	for (uint64_t done = 0; done < total;) {
+		/* the part of the vector not yet moved */
+		uint64_t skip = done;
+		unsigned k = 0, i = 0;
+		ssize_t got;
+
+		while (i < n && skip >= v[i].iov_len)
+			skip -= v[i++].iov_len;
+		for (; i < n && k < 64; i++, k++) {
+			iov[k].iov_base = (char *)v[i].iov_base + skip;
+			iov[k].iov_len = v[i].iov_len - skip;
+			skip = 0;
+		}
+		got = r->op == AIO_READ ? preadv(r->fd, iov, (int)k, (off_t)(off + done))
+					: pwritev(r->fd, iov, (int)k, (off_t)(off + done));
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0)
+			return -errno;
+		if (got == 0)
+			return r->op == AIO_READ ? (long)done : -EIO;
+		done += (uint64_t)got;
+	}
+	return (long)total;
+}
+
+static void *worker(void *arg)
+{
+	struct aio *a = arg;
+	uint64_t one = 1;
+
+	pthread_mutex_lock(&a->mu);
+	for (;;) {
+		struct aio_req *r;
+
+		while (!a->todo && !a->stop)
+			pthread_cond_wait(&a->cv, &a->mu);
+		if (a->stop)
+			break;
+		r = a->todo;
+		a->todo = r->next;
+		pthread_mutex_unlock(&a->mu);
+		r->left = (uint64_t)do_io(r);
+		pthread_mutex_lock(&a->mu);
+		r->next = a->done;
+		a->done = r;
+		if (write(a->efd, &one, sizeof(one)) < 0) {
+			/* counter overflow only */
+		}
+	}
+	pthread_mutex_unlock(&a->mu);
+	return NULL;
+}
+
+static void on_complete(void *opaque, uint32_t events)
+{
+	struct aio *a = opaque;
+	uint64_t n;
+	unsigned count = 0;
+
+	if (read(a->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	if (a->dev_lock)
+		pthread_mutex_lock(a->dev_lock);
+	if (a->uring) {
+		struct io_uring_cqe *cqe;
+		unsigned head;
+
+		io_uring_for_each_cqe(&a->ring, head, cqe)
+		{
+			struct aio_req *r = io_uring_cqe_get_data(cqe);
+
+			count++;
+			a->inflight--;
+			r->done(r, cqe->res);
+		}
+		io_uring_cq_advance(&a->ring, count);
+	} else {
+		struct aio_req *list, *rev = NULL;
+
+		pthread_mutex_lock(&a->mu);
+		list = a->done;
+		a->done = NULL;
+		pthread_mutex_unlock(&a->mu);
+		while (list) { /* completion order */
+			struct aio_req *next = list->next;
+
+			list->next = rev;
+			rev = list;
+			list = next;
+		}
+		for (; rev; count++) {
+			struct aio_req *next = rev->next;
+
+			a->inflight--;
+			rev->done(rev, (long)rev->left);
+			rev = next;
+		}
+	}
+	if (count && a->batch_done)
+		a->batch_done(a->batch_opaque);
+	if (a->dev_lock)
+		pthread_mutex_unlock(a->dev_lock);
+}
+
+int aio_create(struct aio **out, unsigned depth, struct loop *loop, pthread_mutex_t *lock,
+	       int force_threads)
+{
+	struct aio *a = calloc(1, sizeof(*a));
+	int ret;
+
+	if (!a)
+		return -ENOMEM;
+	a->loop = loop;
+	a->dev_lock = lock;
+	a->depth = depth;
+	pthread_mutex_init(&a->mu, NULL);
+	pthread_cond_init(&a->cv, NULL);
+	a->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	if (a->efd < 0) {
+		ret = -errno;
+		goto free_a;
+	}
+	if (!force_threads && io_uring_queue_init(depth, &a->ring, 0) == 0) {
+		if (io_uring_register_eventfd(&a->ring, a->efd) == 0)
+			a->uring = true;
+		else
+			io_uring_queue_exit(&a->ring);
+	}
+	if (!a->uring) {
+		for (; a->nth < AIO_THREADS; a->nth++) {
+			ret = thread_start(&a->th[a->nth], worker, a);
+			if (ret)
+				goto stop;
+		}
+	}
+	ret = loop_add(loop, a->efd, EPOLLIN, on_complete, a);
+	if (ret)
+		goto stop;
+	*out = a;
+	return 0;
+stop:
+	a->loop = NULL;
+	aio_destroy(a);
+	return ret;
+free_a:
+	pthread_cond_destroy(&a->cv);
+	pthread_mutex_destroy(&a->mu);
+	free(a);
+	return ret;
+}
+
+int aio_add(struct aio *a, struct aio_req *r)
+{
+	if (a->inflight >= a->depth)
+		return -EAGAIN;
+	if (a->uring) {
+		struct io_uring_sqe *sqe = io_uring_get_sqe(&a->ring);
+
+		if (!sqe) {
+			io_uring_submit(&a->ring);
+			sqe = io_uring_get_sqe(&a->ring);
+			if (!sqe)
+				return -EAGAIN;
+		}
+		if (r->op == AIO_READ)
+			io_uring_prep_readv(sqe, r->fd, r->iov, r->niov, r->off);
+		else if (r->op == AIO_WRITE)
+			io_uring_prep_writev(sqe, r->fd, r->iov, r->niov, r->off);
+		else
+			io_uring_prep_fsync(sqe, r->fd, IORING_FSYNC_DATASYNC);
+		io_uring_sqe_set_data(sqe, r);
+	} else {
+		r->next = a->queued;
+		a->queued = r;
+	}
+	a->inflight++;
+	return 0;
+}
+
+void aio_submit(struct aio *a)
+{
+	struct aio_req *list = NULL;
+
+	if (a->uring) {
+		if (io_uring_sq_ready(&a->ring))
+			io_uring_submit(&a->ring);
+		return;
+	}
+	if (!a->queued)
+		return;
+	while (a->queued) { /* submission order */
+		struct aio_req *next = a->queued->next;
+
+		a->queued->next = list;
+		list = a->queued;
+		a->queued = next;
+	}
+	pthread_mutex_lock(&a->mu);
+	if (!a->todo) {
+		a->todo = list;
+	} else {
+		struct aio_req *t = a->todo;
+
+		while (t->next)
+			t = t->next;
+		t->next = list;
+	}
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+}
+
+void aio_set_batch_done(struct aio *a, void (*fn)(void *opaque), void *opaque)
+{
+	a->batch_done = fn;
+	a->batch_opaque = opaque;
+}
+
+const char *aio_backend(const struct aio *a) { return a->uring ? "io_uring" : "threads"; }
+
+void aio_destroy(struct aio *a)
+{
+	if (!a)
+		return;
+	if (a->uring) {
+		/* let the kernel finish with the guest's buffers before they go away */
+		while (a->inflight) {
+			struct io_uring_cqe *cqe;
+
+			if (io_uring_wait_cqe(&a->ring, &cqe) < 0)
+				break;
+			io_uring_cqe_seen(&a->ring, cqe);
+			a->inflight--;
+		}
+		io_uring_queue_exit(&a->ring);
+	} else {
+		pthread_mutex_lock(&a->mu);
+		a->stop = true;
+		pthread_cond_broadcast(&a->cv);
+		pthread_mutex_unlock(&a->mu);
+		for (unsigned i = 0; i < a->nth; i++)
+			pthread_join(a->th[i], NULL);
+	}
+	if (a->loop)
+		loop_del(a->loop, a->efd);
+	if (a->efd >= 0)
+		close(a->efd);
+	pthread_cond_destroy(&a->cv);
+	pthread_mutex_destroy(&a->mu);
+	free(a);
+}

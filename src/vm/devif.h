@@ -1,0 +1,81 @@
+/* devif.h: the narrow interface a device sees instead of all of vm/vm.h. A device gets a
+ * `struct vm *` (opaque here) in its init and reaches the machine only through these calls:
+ * bus ranges, interrupt lines, MSI routes and irqfds, ioeventfds, the event loop, guest
+ * memory (through the one checked accessor, mem/gmem.h), its configuration, a stop request.
+ * Everything here may be called from the device's init; the calls marked "any thread" also
+ * while the vCPUs run. */
+#ifndef TV_DEVIF_H
+#define TV_DEVIF_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "mem/gmem.h"
+#include "util/err.h"
+#include "vm/bus.h"
+#include "vm/device.h"
+
+struct vm;
+struct vm_config;
+struct loop;
+struct console;
+struct pci_host;
+
+/* Why a device stops the VM (a subset of vm.h's reasons, same values). */
+enum devif_stop { DEVIF_STOP_POWEROFF = 1, DEVIF_STOP_REBOOT = 2, DEVIF_STOP_HOST_ERROR = 7 };
+
+/* The VM's guest RAM; use gmem_ptr on it for every guest address. Any thread. */
+const struct gmem *devif_mem(struct vm *vm);
+
+/* The validated configuration the VM was built from. Any thread. */
+const struct vm_config *devif_config(struct vm *vm);
+
+/* The VM's event-loop thread (loop.h), and its console and PCI host (NULL when absent). */
+struct loop *devif_loop(struct vm *vm);
+struct console *devif_console(struct vm *vm);
+struct pci_host *devif_pci(struct vm *vm);
+
+/* Claim a port-I/O or MMIO range (bus.h's bus_register). Init only. */
+int devif_pio_register(struct vm *vm, uint64_t base, uint64_t len, const struct bus_ops *ops,
+		       void *opaque, const char *name) __attribute__((warn_unused_result));
+int devif_mmio_register(struct vm *vm, uint64_t base, uint64_t len, const struct bus_ops *ops,
+			void *opaque, const char *name) __attribute__((warn_unused_result));
+
+/* Attach a device's state for teardown by vm_destroy (reverse order). -ENOMEM. Init only. */
+int devif_add_device(struct vm *vm, const char *name, void *state, void (*destroy)(void *))
+	__attribute__((warn_unused_result));
+
+/* Where a failing init writes its one-line message (errf); vm_create prints it instead of the
+ * generic "cannot create device" line. Init only. */
+struct err *devif_err(struct vm *vm);
+
+/* Drive interrupt line gsi of the in-kernel irqchip to level. 0 or -errno. Any thread. */
+int devif_set_irq(struct vm *vm, unsigned gsi, int level);
+
+/* Ask the VM to stop (the first reason wins). Any thread. */
+void devif_request_stop(struct vm *vm, enum devif_stop why);
+
+/* A new GSI routed as an MSI (address, data); KVM's GSI routing table is rewritten whole.
+ * Returns the GSI (>= 24) or -errno. Init only. */
+int devif_msi_alloc(struct vm *vm) __attribute__((warn_unused_result));
+
+/* Point an allocated MSI GSI at (address, data). 0 or -errno. Any thread (serialized). */
+int devif_msi_route(struct vm *vm, unsigned gsi, uint64_t addr, uint32_t data);
+
+/* Signal an interrupt into gsi whenever eventfd fd is written (KVM_IRQFD); assign false
+ * removes it. 0 or -errno. */
+int devif_irqfd(struct vm *vm, int fd, unsigned gsi, bool assign);
+
+/* Have guest writes of len bytes (0 = any length, MMIO only) at addr signal eventfd fd
+ * instead of exiting (KVM_IOEVENTFD); with datamatch only writes of value data do. pio
+ * selects port I/O. assign false removes it. 0 or -errno (-ENOTSUP: the caller falls back to
+ * its bus handler). */
+int devif_ioeventfd(struct vm *vm, int fd, uint64_t addr, unsigned len, bool pio,
+		    bool datamatch, uint64_t data, bool assign);
+
+/* Take the next virtio-mmio slot: its base (PLAT_VIRTIO_MMIO_BASE + i * stride) and GSI,
+ * described to the guest in the DSDT (LNRO0005). 0 or -ENOSPC. Init only. */
+int devif_virtio_mmio_slot(struct vm *vm, uint64_t *base, unsigned *gsi)
+	__attribute__((warn_unused_result));
+
+#endif

@@ -1,0 +1,1 @@
+fuzz_vhdx_DEPS := $(BLOCK_SRCS)

@@ -1,0 +1,1 @@
+fuzz_vnet_DEPS := src/virtio/net_proto.c

@@ -1,0 +1,1 @@
+test_vhdx_format_DEPS := $(BLOCK_SRCS)

@@ -1,0 +1,1 @@
+test_vpci_DEPS := src/virtio/pci.c src/virtio/mmio.c src/virtio/virtio.c src/virtio/queue.c src/virtio/rng.c src/vm/devif.c src/hw/pci_host.c src/vm/bus.c src/vm/loop.c src/mem/gmem.c src/util/log.c src/util/err.c src/util/thread.c
