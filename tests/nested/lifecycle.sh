@@ -36,7 +36,7 @@ now_us() { echo "${EPOCHREALTIME/./}"; }
 # ticks: "HOST_US N UPTIME DATE" per tick line so far (HOST_US: when the line reached us)
 ticks() {
 	tr -d '\r' <"$con" 2>/dev/null | sed -n 's/^\([0-9]*\)\.\([0-9]*\) tv-tick \([0-9]*\) \([0-9.]*\) \([0-9]*\)$/\1\2 \3 \4 \5/p' |
-		awk -v s="$start_us" '{ printf "%d %s %s %s\n", s + $1 * 10000, $2, $3, $4 }'
+		awk -v s="$start_us" '{ printf "%.0f %s %s %s\n", s + $1 * 10000, $2, $3, $4 }'
 }
 nticks() { ticks | wc -l; }
 # wait_for CMD SECS: until CMD succeeds
