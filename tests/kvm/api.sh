@@ -274,6 +274,13 @@ kill -TERM "$pid"
 wait_exit "$pid" "$TIMEOUT"
 st=$?
 is "api: SIGTERM: exit 130 and the socket removed" "[ $st = 130 ] && [ ! -e $SOCKDIR/$N.sock ]" "exit $st"
+start pterm --name "$N"
+api PUT /api/v1/vm.pause
+kill -TERM "$pid"
+wait_exit "$pid" "$TIMEOUT"
+st=$?
+is "api: SIGTERM to a paused VM: exit 130 (parked vCPUs woken and joined), socket removed" \
+	"[ $code = 204 ] && [ $st = 130 ] && [ ! -e $SOCKDIR/$N.sock ]" "pause $code, exit $st"
 start crash --name "$N"
 kill -KILL "$pid"
 wait "$pid" 2>/dev/null
