@@ -6,8 +6,9 @@ CLANG ?= clang
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wformat=2
 override CFLAGS += -std=gnu11 $(WARN) -fno-strict-aliasing
-override CPPFLAGS += -Isrc -D_GNU_SOURCE -MMD -MP
-LIBS := -lpthread -ljson-c -lslirp -lmicrohttpd -lcurl -luring
+override CPPFLAGS += -Isrc -D_GNU_SOURCE -MMD -MP \
+	$(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
+LIBS := -lpthread -ljson-c -lslirp -lmicrohttpd -lcurl -luring -lxml2
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
 SRCS := $(shell find src -name '*.c' | sort)

@@ -30,8 +30,8 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	unsigned iter = argc > 1 ? (unsigned)strtoul(argv[1], NULL, 0) : 100000;
-	/* mov $0x518,%dx; mov $iter,%ecx; 1: out %eax,%dx; dec %ecx; jnz 1b;
-	 * mov $0x510,%dx; xor %eax,%eax; out %eax,%dx; hlt */
+	/* mov $0x528,%dx; mov $iter,%ecx; 1: out %eax,%dx; dec %ecx; jnz 1b;
+	 * mov $0x520,%dx; xor %eax,%eax; out %eax,%dx; hlt */
 	uint8_t code[] = {0x66, 0xba, 0x18, 0x05, 0xb9, 0, 0, 0, 0, 0xef, 0x49, 0x75, 0xfc,
 			  0x66, 0xba, 0x10, 0x05, 0x31, 0xc0, 0xef, 0xf4};
 	struct boot_entry entry = {.mode = BOOT_MODE_PROT32, .rip = LOAD};
@@ -79,7 +79,7 @@ int main(int argc, char **argv)
 			return 1;
 		}
 		exits++;
-		if (run->exit_reason == KVM_EXIT_IO && run->io.port == 0x510)
+		if (run->exit_reason == KVM_EXIT_IO && run->io.port == 0x520)
 			break;
 		if (run->exit_reason != KVM_EXIT_IO) {
 			fprintf(stderr, "unexpected exit %u\n", run->exit_reason);

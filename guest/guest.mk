@@ -10,7 +10,7 @@ GUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Wno-unused-parameter -ffreestan
 	-fno-asynchronous-unwind-tables -fno-builtin -Iguest $(GUEST_EXTRA_CFLAGS)
 GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-z,max-page-size=0x1000 \
 	-Wl,-z,noexecstack -Wl,--no-warn-rwx-segments
-GUEST64 := hello64 hlt smp flood ticker
+GUEST64 := hello64 hlt smp flood vhostile ticker
 GUEST32_PVH := triple power emulfail
 GUEST32_MB := mb32
 GUEST_BINS := $(patsubst %,$(GB)/%.elf,$(GUEST64) $(GUEST32_PVH) $(GUEST32_MB))

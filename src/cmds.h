@@ -16,4 +16,8 @@ void help_ls(void);
 int cmd_ctl(int argc, char **argv);
 void help_ctl(void);
 
+/* `thinvisor import MACHINE.vmc [-o FILE] [--dry-run]`: a .vmc as a configuration file. */
+int cmd_import(int argc, char **argv);
+void help_import(void);
+
 #endif

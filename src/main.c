@@ -20,6 +20,7 @@ static const struct command {
 	{"img", cmd_img, help_img, "create, inspect, check and convert disk images"},
 	{"ls", cmd_ls, help_ls, "list the running VMs"},
 	{"ctl", cmd_ctl, help_ctl, "pause, resume, power off, reboot or inspect a running VM"},
+	{"import", cmd_import, help_import, "turn a Virtual PC / Virtual Server machine (.vmc) into a config file"},
 	{"help", cmd_help, NULL, "show help for a command"},
 	{"version", cmd_version, NULL, "print the version"},
 };

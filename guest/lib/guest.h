@@ -9,10 +9,10 @@
 
 #define COM1 0x3f8
 #ifndef TESTDEV_EXIT /* overridable only to try the guests under QEMU (isa-debug-exit) */
-#define TESTDEV_EXIT 0x510     /* dword write v: the monitor exits with status v & 0xff */
+#define TESTDEV_EXIT 0x520     /* dword write v: the monitor exits with status v & 0xff */
 #endif
-#define TESTDEV_MAGIC 0x514    /* dword read: TESTDEV_MAGIC_VALUE */
-#define TESTDEV_COUNTER 0x518  /* write: count += 1; read: count */
+#define TESTDEV_MAGIC 0x524    /* dword read: TESTDEV_MAGIC_VALUE */
+#define TESTDEV_COUNTER 0x528  /* write: count += 1; read: count */
 #define TESTDEV_MAGIC_VALUE 0x54564453u
 #define TESTDEV_MMIO 0xfeb00000u
 #define TESTDEV_MMIO_MAGIC 0x00 /* dword read: TESTDEV_MMIO_MAGIC_VALUE */

@@ -204,7 +204,7 @@ static int load_meta(struct block_dev *bd, struct vhdx *v, struct err *e)
 
 static int load_bat(struct block_dev *bd, struct vhdx *v, struct err *e)
 {
-	uint64_t n = v->geom.bat_entries, *scratch;
+	uint64_t n = v->geom.bat_entries, *scratch, present = 0;
 	struct vhdx_range res[4] = {
 		{0, VHDX_MiB, "header area"},
 		{v->hdr.log_offset, v->hdr.log_length, "log"},
@@ -218,18 +218,19 @@ static int load_bat(struct block_dev *bd, struct vhdx *v, struct err *e)
 		return errf(e, -EINVAL, "%s: the BAT region (%" PRIu32 " bytes) is too small for %"
 			    PRIu64 " entries", bd->path, v->rg.bat_len, n);
 	v->bat = malloc(n * 8);
-	scratch = malloc(n * 8);
-	if (!v->bat || !scratch) {
-		free(scratch);
+	if (!v->bat)
 		return errf(e, -ENOMEM, "%s: out of memory for %" PRIu64 " BAT entries", bd->path, n);
-	}
 	ret = vhdx_pread(bd, v->bat, n * 8, v->rg.bat_off);
-	if (ret) {
-		free(scratch);
+	if (ret)
 		return errf(e, ret, "%s: reading the BAT: %s", bd->path, strerror(-ret));
-	}
-	for (uint64_t i = 0; i < n; i++)
+	for (uint64_t i = 0; i < n; i++) {
 		v->bat[i] = le_get((const uint8_t *)&v->bat[i], 8);
+		present += vhdx_bat_state(v->bat[i]) >= VHDX_PB_FULLY_PRESENT; /* 6, 7: SB too */
+	}
+	/* the overlap check sorts the present entries only: a fresh disk needs nothing */
+	scratch = malloc(present ? present * 8 : 8);
+	if (!scratch)
+		return errf(e, -ENOMEM, "%s: out of memory for %" PRIu64 " BAT entries", bd->path, n);
 	ret = vhdx_bat_check(v->bat, &v->geom, &v->meta,
 			     v->log_mem && v->log.last_end > v->file_size ? v->log.last_end :
 									   v->file_size,
@@ -238,7 +239,7 @@ static int load_bat(struct block_dev *bd, struct vhdx *v, struct err *e)
 	if (ret)
 		return errf(e, ret, "%s: %s", bd->path, be.msg);
 	if (v->meta.has_parent) {
-		v->bm = calloc(v->geom.data_blocks, sizeof(*v->bm));
+		v->bm = calloc(v->geom.data_blocks / VHDX_BM_CHUNK + 1, sizeof(*v->bm));
 		if (!v->bm)
 			return errf(e, -ENOMEM, "%s: out of memory", bd->path);
 	}
@@ -275,8 +276,11 @@ int vhdx_load(struct block_dev *bd, struct vhdx *v, struct err *e)
 
 void vhdx_free(struct vhdx *v)
 {
-	for (uint64_t i = 0; v->bm && i < v->geom.data_blocks; i++)
-		free(v->bm[i]);
+	for (uint64_t c = 0; v->bm && c <= v->geom.data_blocks / VHDX_BM_CHUNK; c++) {
+		for (uint32_t i = 0; v->bm[c] && i < VHDX_BM_CHUNK; i++)
+			free(v->bm[c][i]);
+		free(v->bm[c]);
+	}
 	free(v->bm);
 	free(v->bat);
 	free(v->loc);

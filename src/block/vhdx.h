@@ -21,7 +21,9 @@ struct vhdx {
 	struct vhdx_meta meta;
 	struct vhdx_geom geom;
 	uint64_t *bat;		  /* host order, geom.bat_entries */
-	uint8_t **bm;		  /* per payload block sector bitmap (differencing), lazily */
+	/* Per payload block sector bitmap (differencing), lazily: a directory of chunks of
+	 * VHDX_BM_CHUNK slots, each chunk allocated on first use (vhdx_bm_slot). */
+	uint8_t ***bm;
 	uint64_t file_size;	  /* at open (after an RW replay) */
 	uint64_t used_end;	  /* end of the last structure or block the metadata uses */
 	uint64_t alloc_at;	  /* where the next block goes (1 MiB aligned, past the file) */
@@ -87,6 +89,9 @@ int vhdx_check(const char *path, bool repair, const struct block_io *io,
 	__attribute__((warn_unused_result));
 
 /* Driver internals shared between vhdx*.c. */
+#define VHDX_BM_CHUNK 4096u
+/* The bitmap slot of payload block blk (its chunk allocated), or NULL when out of memory. */
+uint8_t **vhdx_bm_slot(struct vhdx *v, uint64_t blk);
 int vhdx_load(struct block_dev *bd, struct vhdx *v, struct err *e);
 void vhdx_free(struct vhdx *v);
 int vhdx_open_parent(struct block_dev *bd, struct vhdx *v, const struct block_open_opts *o,

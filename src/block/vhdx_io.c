@@ -44,15 +44,26 @@ static uint64_t bit_run(const uint8_t *bm, uint64_t s, uint64_t max)
 	return n;
 }
 
+uint8_t **vhdx_bm_slot(struct vhdx *v, uint64_t blk)
+{
+	uint8_t ***chunk = &v->bm[blk / VHDX_BM_CHUNK];
+
+	if (!*chunk)
+		*chunk = calloc(VHDX_BM_CHUNK, sizeof(**chunk));
+	return *chunk ? &(*chunk)[blk % VHDX_BM_CHUNK] : NULL;
+}
+
 /* The sector bitmap stretch of block blk (differencing), loaded on first use. */
 static int get_bitmap(struct block_dev *bd, struct vhdx *v, uint64_t blk, uint8_t **out)
 {
 	uint64_t c = blk / v->geom.chunk_ratio, sb = v->bat[vhdx_bat_sb(&v->geom, c)];
-	uint8_t *bm;
+	uint8_t *bm, **slot = vhdx_bm_slot(v, blk);
 	int ret;
 
-	if (v->bm[blk]) {
-		*out = v->bm[blk];
+	if (!slot)
+		return -ENOMEM;
+	if (*slot) {
+		*out = *slot;
 		return 0;
 	}
 	bm = calloc(1, v->geom.bitmap_bytes);
@@ -66,7 +77,7 @@ static int get_bitmap(struct block_dev *bd, struct vhdx *v, uint64_t blk, uint8_
 			return ret;
 		}
 	}
-	v->bm[blk] = bm;
+	*slot = bm;
 	*out = bm;
 	return 0;
 }
@@ -246,8 +257,8 @@ static int alloc_block(struct block_dev *bd, struct vhdx *v, uint64_t blk, uint3
 				step(bd);
 			} else {
 				/* the on-disk stretch is unknown now: reload it next time */
-				free(v->bm[blk]);
-				v->bm[blk] = NULL;
+				free(*vhdx_bm_slot(v, blk)); /* get_bitmap made the slot */
+				*vhdx_bm_slot(v, blk) = NULL;
 			}
 			free(nb);
 		}
@@ -293,8 +304,8 @@ static int mark_present(struct block_dev *bd, struct vhdx *v, uint64_t blk, uint
 	ret = block_pwrite_full(&bd->io, bd->fd, bm + lo, hi - lo,
 				sb + (blk % v->geom.chunk_ratio) * v->geom.bitmap_bytes + lo);
 	if (ret) {
-		free(v->bm[blk]);
-		v->bm[blk] = NULL;
+		free(*vhdx_bm_slot(v, blk));
+		*vhdx_bm_slot(v, blk) = NULL;
 		return ret;
 	}
 	for (uint32_t i = 0; i < v->geom.bitmap_bytes && full; i++)

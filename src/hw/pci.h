@@ -20,6 +20,19 @@ struct pci_device_ops {
 int pci_register_device(struct pci_host *h, unsigned slot, const struct pci_device_ops *ops,
 			void *opaque);
 
+/* Put function fn (0..7) of a multi-function device in slot (1..31); function 0 first (its
+ * header type says multi-function). Returns 0, -EBUSY (taken) or -EINVAL. */
+int pci_register_function(struct pci_host *h, unsigned slot, unsigned fn,
+			  const struct pci_device_ops *ops, void *opaque);
+
+/* --firmware bios: the i440FX's PAM registers (PCI_I440FX_NPAM bytes from PCI_I440FX_PAM in the
+ * host bridge) drive shadow RAM; fn(opaque, the 7 values) runs after each guest write to
+ * them, on the vCPU thread, without the host's lock. */
+#define PCI_I440FX_PAM 0x59
+#define PCI_I440FX_NPAM 7
+void pci_host_set_pam(struct pci_host *h, void (*fn)(void *opaque, const uint8_t *pam),
+		      void *opaque);
+
 /* Put a device in the lowest free slot of bus 0. Returns the slot (1..31), -ENOSPC (bus
  * full) or -EINVAL. Slots are numbered in registration order, so the guest sees a stable
  * layout for a given configuration. */
@@ -33,7 +46,7 @@ uint64_t pci_alloc_bar(struct pci_host *h, uint64_t size, bool high);
 
 /* Threading: cfg_read/cfg_write run on vCPU threads, possibly several at once, without the
  * host's lock held; a device serializes its own state. Only function 0 of each slot is
- * visible; the extended space (256..4095) is reached through ECAM only. Register devices
+ * visible unless registered with pci_register_function; the extended space (256..4095) is reached through ECAM only. Register devices
  * before the vCPUs start (DEV_PHASE_PCI); vm->pci is set at DEV_PHASE_CORE. */
 
 #endif

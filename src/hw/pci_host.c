@@ -4,10 +4,13 @@
  *          7:2 register. Narrower accesses to 0xcf8-0xcfb never touch it.
  *   0xcf9  byte: reset control register; writing bit 2 (RST_CPU) set reboots the VM.
  *   0xcfc-0xcff  CONFIG_DATA: 1, 2 or 4 bytes at register + (port - 0xcfc).
- * Only bus 0, function 0 exists. Through 0xcf8 there is no extended space (CONFIG_ADDRESS
- * bits 27:24 set: all ones); the ECAM window at PLAT_PCI_ECAM_BASE (MCFG) reaches all 4 KiB. Slot 0 is the host bridge (1b36:0008, class 060000, header type 0, no BARs; only the
- * command register and latency timer are writable); other slots answer all ones unless a
- * device was registered with pci_register_device. Unaligned or odd data accesses are split
+ * Only bus 0 exists. Through 0xcf8 there is no extended space (CONFIG_ADDRESS bits 27:24
+ * set: all ones); the ECAM window at PLAT_PCI_ECAM_BASE (MCFG) reaches all 4 KiB. Slot 0 is
+ * the host bridge (1b36:0008, class 060000, header type 0, no BARs; only the command register
+ * and latency timer are writable); with --firmware bios it is the PC's i440FX (8086:1237 rev
+ * 2) whose PAM registers (0x59-0x5f) drive the BIOS shadow RAM (x86/bios.c). Other slots and
+ * functions answer all ones unless a device was registered there. Unaligned or odd data
+ * accesses are split
  * into byte accesses, so device cfg ops only ever see aligned 1, 2 or 4 bytes. */
 #include <errno.h>
 #include <linux/pci_regs.h>
@@ -33,6 +36,10 @@
 #define HB_DEVICE 0x0008 /* QEMU PCIe host bridge */
 #define HB_SUBVENDOR 0x1af4
 #define HB_SUBSYSTEM 0x1100
+#define I440FX_VENDOR 0x8086 /* --firmware bios: the PC's i440FX host bridge */
+#define I440FX_DEVICE 0x1237
+#define I440FX_REVISION 0x02
+#define PCI_NFUNCS 8
 
 struct pci_slot {
 	const struct pci_device_ops *ops;
@@ -45,8 +52,11 @@ struct pci_host {
 	uint32_t addr;
 	uint8_t rcr;
 	uint8_t hb[256]; /* host bridge configuration space */
-	struct pci_slot slot[PCI_NSLOTS];
+	struct pci_slot slot[PCI_NSLOTS][PCI_NFUNCS];
 	uint64_t mmio32_next, mmio64_next, mmio64_end; /* BAR allocation (pci_alloc_bar) */
+	bool i440fx;                                   /* --firmware bios: the PC's bridge */
+	void (*pam_fn)(void *opaque, const uint8_t *pam); /* PAM writes go here (pci_host_set_pam) */
+	void *pam_opaque;
 };
 
 /* Host bridge bits a guest may change. */
@@ -56,12 +66,23 @@ static const uint8_t hb_wmask[256] = {
     [PCI_LATENCY_TIMER] = 0xff,
 };
 
+/* i440FX PAM0 (high nibble only) and PAM1-6: read/write enable bits of the shadow segments. */
+static uint8_t hb_mask(bool i440fx, unsigned reg)
+{
+	if (i440fx && reg == PCI_I440FX_PAM)
+		return 0x30;
+	if (i440fx && reg > PCI_I440FX_PAM && reg < PCI_I440FX_PAM + PCI_I440FX_NPAM)
+		return 0x33;
+	return hb_wmask[reg];
+}
+
 static uint32_t ones(unsigned len) { return len >= 4 ? 0xffffffffu : (1u << (8 * len)) - 1; }
 
-static void hb_init(uint8_t *c)
+static void hb_init(uint8_t *c, bool i440fx)
 {
-	le_put(c + PCI_VENDOR_ID, HB_VENDOR, 2);
-	le_put(c + PCI_DEVICE_ID, HB_DEVICE, 2);
+	le_put(c + PCI_VENDOR_ID, i440fx ? I440FX_VENDOR : HB_VENDOR, 2);
+	le_put(c + PCI_DEVICE_ID, i440fx ? I440FX_DEVICE : HB_DEVICE, 2);
+	c[PCI_REVISION_ID] = i440fx ? I440FX_REVISION : 0;
 	le_put(c + PCI_CLASS_DEVICE, HB_CLASS, 2);
 	c[PCI_HEADER_TYPE] = PCI_HEADER_TYPE_NORMAL;
 	le_put(c + PCI_SUBSYSTEM_VENDOR_ID, HB_SUBVENDOR, 2);
@@ -73,11 +94,13 @@ static void pci_cfg_access(struct pci_host *h, uint32_t addr, unsigned reg, uint
 			   unsigned len, bool wr)
 {
 	unsigned bus = (addr >> 16) & 0xff, dev = (addr >> 11) & 0x1f, fn = (addr >> 8) & 7;
+	bool i440fx = h->i440fx, pam = false;
+	uint8_t pamv[PCI_I440FX_NPAM];
 	struct pci_slot s = {0};
 	unsigned i;
 
 	/* bits 27:24 (AMD extended register number) address beyond the 256 bytes we have */
-	if (!(addr & 0x80000000u) || bus || fn || (addr & 0x0f000000u)) {
+	if (!(addr & 0x80000000u) || bus || (dev == 0 && fn) || (addr & 0x0f000000u)) {
 		if (!wr)
 			le_put(data, ones(len), len);
 		return;
@@ -88,17 +111,22 @@ static void pci_cfg_access(struct pci_host *h, uint32_t addr, unsigned reg, uint
 			memset(data, 0, len);
 	} else if (dev == 0) {
 		for (i = 0; i < len; i++) {
-			uint8_t m = hb_wmask[reg + i];
+			uint8_t m = hb_mask(i440fx, reg + i);
 
 			if (wr)
 				h->hb[reg + i] = (uint8_t)((h->hb[reg + i] & ~m) | (data[i] & m));
 			else
 				data[i] = h->hb[reg + i];
+			pam |= wr && m && i440fx && reg + i >= PCI_I440FX_PAM &&
+			       reg + i < PCI_I440FX_PAM + PCI_I440FX_NPAM;
 		}
+		memcpy(pamv, h->hb + PCI_I440FX_PAM, PCI_I440FX_NPAM);
 	} else {
-		s = h->slot[dev];
+		s = h->slot[dev][fn];
 	}
 	pthread_mutex_unlock(&h->lock);
+	if (pam && h->pam_fn)
+		h->pam_fn(h->pam_opaque, pamv);
 	if (dev == 0)
 		return;
 	/* The device's ops run without our lock; they serialize their own state. */
@@ -223,6 +251,15 @@ static void ecam_write(void *opaque, uint64_t off, const uint8_t *data, unsigned
 
 static const struct bus_ops ecam_ops = {.read = ecam_read, .write = ecam_write};
 
+void pci_host_set_pam(struct pci_host *h, void (*fn)(void *opaque, const uint8_t *pam),
+		      void *opaque)
+{
+	pthread_mutex_lock(&h->lock);
+	h->pam_fn = fn;
+	h->pam_opaque = opaque;
+	pthread_mutex_unlock(&h->lock);
+}
+
 uint64_t pci_alloc_bar(struct pci_host *h, uint64_t size, bool high)
 {
 	uint64_t *next = high ? &h->mmio64_next : &h->mmio32_next;
@@ -241,20 +278,28 @@ uint64_t pci_alloc_bar(struct pci_host *h, uint64_t size, bool high)
 	return at;
 }
 
-int pci_register_device(struct pci_host *h, unsigned slot, const struct pci_device_ops *ops,
-			void *opaque)
+int pci_register_function(struct pci_host *h, unsigned slot, unsigned fn,
+			  const struct pci_device_ops *ops, void *opaque)
 {
 	int ret = 0;
 
-	if (!h || slot == 0 || slot >= PCI_NSLOTS || !ops || !ops->cfg_read)
+	if (!h || slot == 0 || slot >= PCI_NSLOTS || fn >= PCI_NFUNCS || !ops || !ops->cfg_read)
 		return -EINVAL;
 	pthread_mutex_lock(&h->lock);
-	if (h->slot[slot].ops)
+	if (fn && !h->slot[slot][0].ops)
+		ret = -EINVAL;
+	else if (h->slot[slot][fn].ops)
 		ret = -EBUSY;
 	else
-		h->slot[slot] = (struct pci_slot){ops, opaque};
+		h->slot[slot][fn] = (struct pci_slot){ops, opaque};
 	pthread_mutex_unlock(&h->lock);
 	return ret;
+}
+
+int pci_register_device(struct pci_host *h, unsigned slot, const struct pci_device_ops *ops,
+			void *opaque)
+{
+	return pci_register_function(h, slot, 0, ops, opaque);
 }
 
 int pci_add_device(struct pci_host *h, const struct pci_device_ops *ops, void *opaque)
@@ -292,7 +337,8 @@ static int pci_host_init(struct vm *vm)
 	h->mmio64_next = plat_pci_mmio64_base(vm->cfg.mem_size);
 	h->mmio64_end = h->mmio64_next + PLAT_PCI_MMIO64_SIZE;
 	pthread_mutex_init(&h->lock, NULL);
-	hb_init(h->hb);
+	h->i440fx = vm->cfg.firmware == FIRMWARE_BIOS;
+	hb_init(h->hb, h->i440fx);
 	ret = vm_add_device(vm, "pci_host", h, pci_host_destroy);
 	if (ret) {
 		pci_host_destroy(h);

@@ -7,8 +7,8 @@
  * 0x0b status B (SET, PIE, AIE, UIE, SQWE, DM, 24/12, DSE stored; DM and 24/12 honoured,
  * reset 0x02 = 24-hour BCD); 0x0c status C (read-to-clear; only UF, set when a second boundary
  * passed since the last read); 0x0d status D (0x80, valid RAM and time); the other bytes up to
- * 0x7f are plain CMOS RAM. The time is the host's UTC clock at each read plus an offset that
- * guest writes to the time registers set. While SET is on, the time registers hold still and
+ * 0x7f are plain CMOS RAM (the memory-size bytes set from the VM's RAM, rtc_cmos_memory).
+ * The time is the host's UTC clock at each read plus an offset that guest writes to the time registers set. While SET is on, the time registers hold still and
  * take writes; clearing SET starts the clock from what was written (how `hwclock -w` works).
  * Not emulated: the periodic, alarm and update-ended interrupts (IRQ PLAT_RTC_IRQ is never
  * raised, whatever B enables), the divider chain reset, daylight saving. */
@@ -267,6 +267,31 @@ static void rtc_destroy(void *opaque)
 	free(r);
 }
 
+/* The memory-size bytes a PC BIOS reads (SeaBIOS falls back on them without fw_cfg):
+ * 0x15/0x16 base memory (640 KiB), 0x17/0x18 and 0x30/0x31 KiB from 1 MiB (at most 0xffff),
+ * 0x34/0x35 64 KiB blocks from 16 MiB to the end of low RAM, 0x5b-0x5d 64 KiB blocks above
+ * 4 GiB, 0x5f the vCPU count minus one. */
+static void rtc_cmos_memory(uint8_t *ram, uint64_t low, uint64_t high, unsigned ncpus)
+{
+	uint64_t ext = low > (1u << 20) ? (low - (1u << 20)) >> 10 : 0;
+	uint64_t over16 = low > (16u << 20) ? (low - (16u << 20)) >> 16 : 0;
+	uint64_t over4g = high >> 16;
+
+	ext = ext > 0xffff ? 0xffff : ext;
+	over16 = over16 > 0xffff ? 0xffff : over16;
+	over4g = over4g > 0xffffff ? 0xffffff : over4g;
+	ram[0x15] = 0x80;
+	ram[0x16] = 0x02;
+	ram[0x17] = ram[0x30] = (uint8_t)ext;
+	ram[0x18] = ram[0x31] = (uint8_t)(ext >> 8);
+	ram[0x34] = (uint8_t)over16;
+	ram[0x35] = (uint8_t)(over16 >> 8);
+	ram[0x5b] = (uint8_t)over4g;
+	ram[0x5c] = (uint8_t)(over4g >> 8);
+	ram[0x5d] = (uint8_t)(over4g >> 16);
+	ram[0x5f] = (uint8_t)(ncpus ? ncpus - 1 : 0);
+}
+
 static int rtc_init(struct vm *vm)
 {
 	struct rtc *r = calloc(1, sizeof(*r));
@@ -278,6 +303,8 @@ static int rtc_init(struct vm *vm)
 	r->ram[RTC_REG_A] = 0x26; /* 32.768 kHz time base, 1024 Hz rate */
 	r->ram[RTC_REG_B] = RTC_B_24H;
 	r->last_c = host_now();
+	rtc_cmos_memory(r->ram, vm->mem.nregions ? vm->mem.r[0].size : 0,
+			vm->mem.nregions > 1 ? vm->mem.r[1].size : 0, vm->ncpus);
 	ret = vm_add_device(vm, "rtc", r, rtc_destroy);
 	if (ret) {
 		rtc_destroy(r);

@@ -1,11 +1,11 @@
 /* testdev.c: the test device for the project's own test guests (guest/), attached only with
  * vm->cfg.testdev. Register map (little-endian; any access size works bytewise):
  *
- *   Port PLAT_TESTDEV_PORT (16 ports, 0x510-0x51f):
- *     0x510  write v (1, 2 or 4 bytes): stop the VM with VM_STOP_TESTDEV, status v & 0xff
+ *   Port PLAT_TESTDEV_PORT (16 ports, 0x520-0x52f):
+ *     0x520  write v (1, 2 or 4 bytes): stop the VM with VM_STOP_TESTDEV, status v & 0xff
  *            (the process then exits with that status)
- *     0x514  read: 0x54564453 ("SDVT"), the presence magic
- *     0x518  write anything: counter += 1; read: the counter (32 bits)
+ *     0x524  read: 0x54564453 ("SDVT"), the presence magic
+ *     0x528  write anything: counter += 1; read: the counter (32 bits)
  *   MMIO PLAT_TESTDEV_MMIO (4 KiB, 0xfeb00000):
  *     +0x00  read: 0x746d6d69 (4 bytes)
  *     +0x08  scratch, 8 bytes: reads back what was written (4- or 8-byte accesses)

@@ -56,6 +56,8 @@ int bus_access(const struct bus *b, uint64_t addr, uint8_t *data, unsigned len, 
 	uint64_t off;
 
 	if (!r) {
+		if (b->miss && b->miss(b->miss_opaque, addr, data, len, is_write))
+			return 0;
 		if (!is_write)
 			memset(data, 0xff, len);
 		return -ENOENT;
@@ -77,9 +79,21 @@ int bus_access(const struct bus *b, uint64_t addr, uint8_t *data, unsigned len, 
 	return 0;
 }
 
+int bus_set_miss(struct bus *b,
+		 bool (*miss)(void *opaque, uint64_t addr, uint8_t *data, unsigned len, bool wr),
+		 void *opaque)
+{
+	if (b->miss)
+		return -EBUSY;
+	b->miss = miss;
+	b->miss_opaque = opaque;
+	return 0;
+}
+
 void bus_destroy(struct bus *b)
 {
 	free(b->r);
 	b->r = NULL;
 	b->n = b->cap = 0;
+	b->miss = NULL;
 }

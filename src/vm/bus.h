@@ -24,6 +24,10 @@ struct bus {
 	const char *name; /* "pio" or "mmio", for messages */
 	struct bus_range *r; /* sorted by base, non-overlapping */
 	unsigned n, cap;
+	/* Asked for accesses no range claims (a PCI function's programmable I/O BAR): returns
+	 * true if it took the access. Set once before the vCPUs start; NULL: none. */
+	bool (*miss)(void *opaque, uint64_t addr, uint8_t *data, unsigned len, bool is_write);
+	void *miss_opaque;
 };
 
 /* Claim [base, base+len) for ops/opaque. Returns 0, -EINVAL (len 0 or wrap-around),
@@ -38,6 +42,11 @@ const struct bus_range *bus_find(const struct bus *b, uint64_t addr);
  * then returns all ones, as on real hardware). An access straddling a range end is cut to
  * the range. */
 int bus_access(const struct bus *b, uint64_t addr, uint8_t *data, unsigned len, bool is_write);
+
+/* Install the handler for unclaimed accesses (see struct bus). -EBUSY if one is set. */
+int bus_set_miss(struct bus *b,
+		 bool (*miss)(void *opaque, uint64_t addr, uint8_t *data, unsigned len, bool wr),
+		 void *opaque) __attribute__((warn_unused_result));
 
 /* Free the table. */
 void bus_destroy(struct bus *b);

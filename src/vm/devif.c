@@ -45,6 +45,15 @@ void devif_request_stop(struct vm *vm, enum devif_stop why)
 	vm_request_stop(vm, (enum vm_stop_reason)why, 0);
 }
 
+int devif_pio_set_miss(struct vm *vm,
+		       bool (*miss)(void *opaque, uint64_t port, uint8_t *data, unsigned len,
+				    bool is_write),
+		       void *opaque)
+{
+	return bus_set_miss(&vm->pio, miss, opaque);
+}
+
+
 int devif_virtio_mmio_slot(struct vm *vm, uint64_t *base, unsigned *gsi)
 {
 	unsigned i = vm->nvmmio;

@@ -73,6 +73,13 @@ int devif_irqfd(struct vm *vm, int fd, unsigned gsi, bool assign);
 int devif_ioeventfd(struct vm *vm, int fd, uint64_t addr, unsigned len, bool pio,
 		    bool datamatch, uint64_t data, bool assign);
 
+/* Accesses to ports no range claims go to miss(opaque, ...) first (bus.h's bus_set_miss): how
+ * a PCI function decodes a programmable I/O BAR. One per VM; -EBUSY. Init only. */
+int devif_pio_set_miss(struct vm *vm,
+		       bool (*miss)(void *opaque, uint64_t port, uint8_t *data, unsigned len,
+				    bool is_write),
+		       void *opaque) __attribute__((warn_unused_result));
+
 /* Take the next virtio-mmio slot: its base (PLAT_VIRTIO_MMIO_BASE + i * stride) and GSI,
  * described to the guest in the DSDT (LNRO0005). 0 or -ENOSPC. Init only. */
 int devif_virtio_mmio_slot(struct vm *vm, uint64_t *base, unsigned *gsi)

@@ -58,7 +58,7 @@ int vcpu_create(struct vm *vm, struct vcpu *v, unsigned id, const struct kvm_cpu
 		errf(e, ret, "cannot set up MSRs/FPU/LAPIC of vCPU %u: %s", id, strerror(-ret));
 		goto fail;
 	}
-	if (id == 0) {
+	if (id == 0 && entry) { /* no entry: the firmware starts from the reset state */
 		if (ioctl(v->fd, KVM_GET_SREGS, &sregs) < 0) {
 			ret = errf(e, -errno, "KVM_GET_SREGS: %s", strerror(errno));
 			goto fail;

@@ -28,7 +28,7 @@ struct vcpu {
 };
 
 /* Create vCPU id: fd, kvm_run mapping, CPUID, MSRs, FPU and LAPIC set up. The BSP (id 0)
- * also gets the entry state in `entry`; APs wait for INIT/SIPI in the in-kernel LAPIC.
+ * also gets the entry state in `entry` (NULL: KVM's reset state, for firmware); APs wait for INIT/SIPI in the in-kernel LAPIC.
  * Returns 0 or -errno with e set. */
 int vcpu_create(struct vm *vm, struct vcpu *v, unsigned id, const struct kvm_cpuid2 *supported,
 		const struct boot_entry *entry, struct err *e) __attribute__((warn_unused_result));

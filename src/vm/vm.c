@@ -21,9 +21,11 @@
 #include "vm/loop.h"
 #include "vm/vcpu.h"
 #include "x86/acpi.h"
+#include "x86/bios.h"
 #include "x86/boot.h"
 #include "x86/cpuid.h"
 #include "x86/platform.h"
+#include "x86/smbios.h"
 
 #define KVM_TSS_ADDR 0xfffbd000UL
 #define KVM_IDENTITY_MAP_ADDR 0xfffbc000ULL
@@ -38,6 +40,8 @@ static int create_memory(struct vm *vm, struct err *e)
 	if (ret)
 		return errf(e, ret, "cannot allocate %llu MiB of guest memory: %s",
 			    (unsigned long long)(vm->cfg.mem_size >> 20), strerror(-ret));
+	if (vm->cfg.firmware == FIRMWARE_BIOS)
+		return bios_map(vm, e);
 	for (unsigned i = 0; i < vm->mem.nregions; i++) {
 		struct kvm_userspace_memory_region r = {
 			.slot = i,
@@ -95,14 +99,37 @@ struct guest_files {
 	size_t klen, ilen;
 };
 
-/* Read the kernel and initrd before touching KVM, so file errors come first. */
-static int read_guest_files(const struct vm_config *cfg, struct guest_files *f, struct err *e)
+/* Read the kernel and initrd (or the firmware) before touching KVM, so file errors come
+ * first. */
+static int read_guest_files(struct vm *vm, const struct vm_config *cfg, struct guest_files *f,
+			    struct err *e)
 {
-	int ret = file_read_all(cfg->kernel, "kernel", cfg->mem_size, &f->kernel, &f->klen, e);
+	int ret;
+
+	if (cfg->firmware == FIRMWARE_BIOS)
+		return bios_open(vm, e);
+	ret = file_read_all(cfg->kernel, "kernel", cfg->mem_size, &f->kernel, &f->klen, e);
 
 	if (ret || !cfg->initrd)
 		return ret;
 	return file_read_all(cfg->initrd, "initrd", cfg->mem_size, &f->initrd, &f->ilen, e);
+}
+
+/* SMBIOS for direct boot: the entry point at PLAT_SMBIOS_ADDR (Linux's legacy scan of the F
+ * segment finds it), the tables after it; the ACPI tables end below it. */
+static int load_smbios(struct vm *vm, long acpi_used, struct err *e)
+{
+	struct smbios_config sc = {.ncpus = vm->ncpus, .low_ram = vm->mem.r[0].size,
+		.high_ram = vm->mem.nregions > 1 ? vm->mem.r[1].size : 0, .bios_version = "direct"};
+	uint64_t tables = PLAT_SMBIOS_ADDR + 32, room = 0x100000 - tables;
+	uint8_t *anchor = gmem_ptr(&vm->mem, PLAT_SMBIOS_ADDR, SMBIOS_ANCHOR_LEN);
+	uint8_t *buf = gmem_ptr(&vm->mem, tables, room);
+
+	if (PLAT_ACPI_ADDR + (uint64_t)acpi_used > PLAT_SMBIOS_ADDR || !anchor || !buf)
+		return errf(e, -ENOSPC, "no room for the SMBIOS tables");
+	if (smbios_build(&sc, buf, room, (uint32_t)tables, anchor) < 0)
+		return errf(e, -ENOSPC, "SMBIOS tables do not fit below 1 MiB");
+	return 0;
 }
 
 /* Write the ACPI tables, kernel, initrd and command line into guest memory; fill *entry. */
@@ -129,6 +156,9 @@ static int load_guest(struct vm *vm, const struct guest_files *f, struct boot_en
 	used = acpi_build(acpi, PLAT_ACPI_MAX, PLAT_ACPI_ADDR, &ac, e);
 	if (used < 0)
 		return (int)used;
+	ret = load_smbios(vm, used, e);
+	if (ret)
+		return ret;
 	ret = boot_load(&vm->mem, &bc, entry, &inner);
 	if (ret)
 		return errf(e, ret, "kernel '%s': %s", vm->cfg.kernel, inner.msg);
@@ -190,11 +220,6 @@ static int block_signals(struct vm *vm, struct err *e)
  * when its device lands. */
 static int refuse_unbuilt(const struct vm_config *c, struct err *e)
 {
-	for (unsigned i = 0; i < c->ndisks; i++)
-		if (c->disks[i].iface == DISK_IF_IDE)
-			return errf(e, -ENOTSUP, "--disk if=ide: the IDE controller is not available yet");
-	if (c->firmware == FIRMWARE_BIOS)
-		return errf(e, -ENOTSUP, "--firmware bios: BIOS boot is not available yet");
 	return 0;
 }
 
@@ -223,7 +248,7 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 	ret = refuse_unbuilt(cfg, e);
 	if (ret)
 		goto free_files;
-	ret = read_guest_files(cfg, &files, e);
+	ret = read_guest_files(vm, cfg, &files, e);
 	if (ret)
 		goto free_files;
 	vm->kvm_fd = ret = kvm_open_checked("/dev/kvm", e);
@@ -261,8 +286,14 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 		     cfg->console_path ? cfg->console_path : "stdio", strerror(-ret));
 		goto free_files;
 	}
-	if (!(ret = create_devices(vm, e)) && !(ret = load_guest(vm, &files, &entry, e)))
+	ret = create_devices(vm, e);
+	if (!ret && cfg->firmware == FIRMWARE_BIOS) {
+		/* the vCPUs keep KVM's reset state: real mode at the reset vector */
+		if (!(ret = bios_fw_cfg_fill(vm, e)))
+			ret = create_vcpus(vm, NULL, e);
+	} else if (!ret && !(ret = load_guest(vm, &files, &entry, e))) {
 		ret = create_vcpus(vm, &entry, e);
+	}
 free_files:
 	free(files.kernel);
 	free(files.initrd);

@@ -18,6 +18,8 @@ struct vcpu;
 struct loop;
 struct pci_host;
 struct console;
+struct fw_cfg;
+struct bios;
 
 /* Why the VM stopped; vm_exit_status maps each to the process exit status (README.md). */
 enum vm_stop_reason {
@@ -61,6 +63,8 @@ struct vm {
 	struct pci_host *pci;
 	struct console *console;
 	struct loop *loop;
+	struct fw_cfg *fw_cfg; /* --firmware bios only (hw/fw_cfg.c) */
+	struct bios *bios;     /* --firmware bios only (x86/bios.c): ROM, shadow RAM */
 
 	struct vcpu *vcpus;
 	unsigned ncpus;         /* configured */

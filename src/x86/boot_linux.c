@@ -56,7 +56,9 @@ static int parse(const uint8_t *buf, size_t len, struct linux_image *li, struct 
 		return errf(e, -ENOEXEC, "zImage kernels (not loaded high) are not supported");
 	li->pm_off = setup_len;
 	li->pm_len = len - setup_len;
-	if ((uint64_t)h->syssize * 16 > li->pm_len)
+	/* syssize counts 16-byte units, so it may run up to 15 bytes past the file's end (Debian's
+	 * memtest86+ 6.10): GRUB and QEMU load by the file's size, and so do we. */
+	if ((uint64_t)h->syssize * 16 > (uint64_t)li->pm_len + 15)
 		return errf(e, -ENOEXEC,
 			    "truncated bzImage: kernel needs %llu bytes after the "
 			    "setup, file has %zu",

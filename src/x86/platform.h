@@ -18,6 +18,9 @@
 #define PLAT_ACPI_ADDR 0xe0000ULL      /* RSDP first, then the other tables, up to 1 MiB */
 #define PLAT_ACPI_MAX 0x20000ULL
 #define PLAT_HIMEM_START 0x100000ULL   /* kernels load here */
+#define PLAT_SMBIOS_ADDR 0xf0000ULL    /* direct boot: SMBIOS entry point, tables after it */
+#define PLAT_SHADOW_START 0xc0000ULL   /* BIOS path: PAM-controlled shadow RAM to 1 MiB */
+#define PLAT_BIOS_LOW 0xe0000ULL       /* BIOS path: the image's last 128 KiB appear here */
 
 /* Interrupt controller and PCI windows in the 32-bit hole. */
 #define PLAT_PCI_MMIO32_BASE 0xc0000000ULL
@@ -68,7 +71,15 @@ static inline unsigned plat_virtio_mmio_gsi(unsigned i)
 #define PLAT_RESET_VALUE 0x01
 #define PLAT_PM_LEN 0x10
 #define PLAT_SCI_IRQ 9
-#define PLAT_TESTDEV_PORT 0x510 /* the test device's ports (0x510-0x51f), with --testdev */
+#define PLAT_FWCFG_PORT 0x510   /* fw_cfg (BIOS path): selector, data, DMA at +4..+11 */
+#define PLAT_IDE0_PORT 0x1f0    /* PIIX3 IDE primary: 0x1f0-0x1f7, control 0x3f6, IRQ 14 */
+#define PLAT_IDE0_CTL 0x3f6
+#define PLAT_IDE0_IRQ 14
+#define PLAT_IDE1_PORT 0x170    /* secondary: 0x170-0x177, control 0x376, IRQ 15 */
+#define PLAT_IDE1_CTL 0x376
+#define PLAT_IDE1_IRQ 15
+#define PLAT_PIIX_SLOT 1        /* PCI 00:01.0 ISA bridge, 00:01.1 IDE */
+#define PLAT_TESTDEV_PORT 0x520 /* the test device's ports (0x520-0x52f), with --testdev */
 
 #define PLAT_MAX_CPUS 254
 

@@ -135,3 +135,4 @@ void hw_out(struct vm *vm, unsigned port, uint32_t v, unsigned len)
 	assert_true(len <= 4);
 	hw_wr(&vm->pio, port, v, len);
 }
+

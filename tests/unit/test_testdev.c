@@ -1,4 +1,4 @@
-/* test_testdev.c: the test device's register map (ports 0x510-0x51f, MMIO 0xfeb00000). */
+/* test_testdev.c: the test device's register map (ports 0x520-0x52f, MMIO 0xfeb00000). */
 /* cmocka.h needs these first, in this order */
 /* clang-format off */
 #include <stdarg.h>
@@ -36,20 +36,20 @@ static void test_ports(void **st)
 {
 	struct vm *vm = *st;
 
-	assert_int_equal(hw_rd(&vm->pio, 0x514, 4), 0x54564453);
-	assert_int_equal(hw_rd(&vm->pio, 0x514, 1), 0x53);
-	assert_int_equal(hw_rd(&vm->pio, 0x518, 4), 0);
-	hw_wr(&vm->pio, 0x518, 0, 4);
-	hw_wr(&vm->pio, 0x518, 7, 1);
-	hw_wr(&vm->pio, 0x518, 9, 2);
-	assert_int_equal(hw_rd(&vm->pio, 0x518, 4), 3);
-	assert_int_equal(hw_rd(&vm->pio, 0x51c, 4), 0xffffffff);
+	assert_int_equal(hw_rd(&vm->pio, 0x524, 4), 0x54564453);
+	assert_int_equal(hw_rd(&vm->pio, 0x524, 1), 0x53);
+	assert_int_equal(hw_rd(&vm->pio, 0x528, 4), 0);
+	hw_wr(&vm->pio, 0x528, 0, 4);
+	hw_wr(&vm->pio, 0x528, 7, 1);
+	hw_wr(&vm->pio, 0x528, 9, 2);
+	assert_int_equal(hw_rd(&vm->pio, 0x528, 4), 3);
+	assert_int_equal(hw_rd(&vm->pio, 0x52c, 4), 0xffffffff);
 	assert_int_equal(fake.stops, 0);
-	hw_wr(&vm->pio, 0x510, 0x1234, 4);
+	hw_wr(&vm->pio, 0x520, 0x1234, 4);
 	assert_int_equal(fake.stops, 1);
 	assert_int_equal(fake.why, VM_STOP_TESTDEV);
 	assert_int_equal(fake.status, 0x34);
-	hw_wr(&vm->pio, 0x510, 0, 1);
+	hw_wr(&vm->pio, 0x520, 0, 1);
 	assert_int_equal(fake.status, 0);
 	assert_int_equal(fake.stops, 2);
 }

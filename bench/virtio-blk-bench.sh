@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# bench/virtio-blk-bench.sh [SECONDS]: virtio-blk, thinvisor against QEMU's virtio-blk-pci
+# (q35, default aio) in the same machine, the same guest (Debian's kernel, busybox initramfs,
+# fio from the host copied onto a read-only tools disk), the same files and cache mode
+# (writeback): fio direct=1 libaio, sequential 1 MiB read/write at QD4, 4 KiB random read and
+# write at QD1 and QD32, SECONDS (default 5) each after 1 s ramp, on a 256 MiB raw file and on
+# a dynamic VHD with every block allocated (QEMU: -f vpc). Runs inside the nested machine
+# unless this host has vmx/svm. Writes bench/results-virtio-blk.md; bench/RESULTS.md links it.
+set -u
+TOP=$(cd "$(dirname "$0")/.." && pwd)
+cd "$TOP"
+O=${O:-build}
+secs=${1:-5}
+if [ "${NESTED_RUN:-}" != 1 ] && ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
+	make -s O="$O" all || exit 1
+	out=$(nice tools/nested-run -b --timeout 1500 -- bench/virtio-blk-bench.sh "$secs") || { echo "$out"; exit 1; }
+	load=$(cut -d' ' -f1-3 /proc/loadavg)
+	{
+		echo "# virtio-blk: thinvisor vs QEMU virtio-blk-pci"
+		echo
+		echo "Command: \`bench/virtio-blk-bench.sh $secs\` ($(date -u '+%F %H:%M UTC'), inside the nested machine:"
+		echo "QEMU TCG emulating AMD-V, 2 vCPUs, 4 GiB; host load average before: $load, the host"
+		echo "shared by other jobs, so absolute numbers are low and noisy; ratios are what counts)."
+		echo
+		echo "$out"
+	} >bench/results-virtio-blk.md
+	cat bench/results-virtio-blk.md
+	exit 0
+fi
+kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n1)
+W=$(mktemp -d /tmp/vblk.XXXXXX)
+initrd=$TOP/$O/bench/blk-guest.cpio.gz
+mkdir -p "$TOP/$O/bench" "$W/tools"
+tools/mkinitramfs "$initrd" --init bench/blk-guest.sh --modules "virtio_pci virtio_blk crc32c_generic ext4" >/dev/null || exit 1
+cp /usr/bin/fio "$W/tools/"
+cp -L $(ldd /usr/bin/fio | awk '/=>/ {print $3}') /lib64/ld-linux-x86-64.so.2 "$W/tools/"
+mke2fs -q -t ext4 -d "$W/tools" "$W/tools.img" 400M
+head -c 256M /dev/urandom >"$W/data.raw"
+"$TOP/$O/thinvisor" img convert -O vhd "$W/data.raw" "$W/data.vhd" >/dev/null
+append="console=ttyS0 panic=-1 quiet tvsecs=$secs"
+
+run_tv() {
+	"$TOP/$O/thinvisor" run --kernel "$kernel" --initrd "$initrd" --memory 512M --cpus 2 \
+		--console stdio --disk path="$W/data.raw",serial=DATA --disk path="$W/data.vhd",serial=VHD \
+		--disk path="$W/tools.img",serial=TOOLS,readonly=on --cmdline "$append" </dev/null 2>&1
+}
+run_qemu() {
+	qemu-system-x86_64 -M q35 -accel kvm -cpu host -m 512 -smp 2 -nographic -nodefaults \
+		-serial stdio -no-reboot -kernel "$kernel" -initrd "$initrd" -append "$append" \
+		-drive file="$W/data.raw",if=none,id=d0,format=raw,cache=writeback \
+		-device virtio-blk-pci,drive=d0,serial=DATA \
+		-drive file="$W/data.vhd",if=none,id=d1,format=vpc,cache=writeback \
+		-device virtio-blk-pci,drive=d1,serial=VHD \
+		-drive file="$W/tools.img",if=none,id=d2,format=raw,readonly=on \
+		-device virtio-blk-pci,drive=d2,serial=TOOLS </dev/null 2>&1
+}
+run_tv >"$W/tv.log"
+run_qemu >"$W/qemu.log"
+cp "$W/tv.log" "$TOP/$O/bench/blk-thinvisor.log"
+cp "$W/qemu.log" "$TOP/$O/bench/blk-qemu.log"
+# terse fields: 7 read KiB/s, 8 read IOPS, 48 write KiB/s, 49 write IOPS
+val() { # val LOG JOB DISK
+	tr -d '\r' <"$1" | awk -v j="$2" -v d="$3" '$1 == "tv-fio" && $2 == j && $3 == d {
+		split($4, f, ";"); w = (j ~ /write/); bw = w ? f[48] : f[7]; io = w ? f[49] : f[8];
+		if (j ~ /^seq/) printf "%.1f MiB/s", bw / 1024; else printf "%d IOPS", io }'
+}
+echo "| job | disk | thinvisor | QEMU | ratio |"
+echo "|---|---|---|---|---|"
+for disk in DATA VHD; do
+	for job in seqread seqwrite randread-qd1 randread-qd32 randwrite-qd1 randwrite-qd32; do
+		t=$(val "$W/tv.log" $job $disk) q=$(val "$W/qemu.log" $job $disk)
+		r=$(awk -v a="${t%% *}" -v b="${q%% *}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+		echo "| $job | $([ $disk = DATA ] && echo raw || echo "dynamic VHD") | ${t:-none} | ${q:-none} | $r |"
+	done
+done
+rm -rf "$W"
