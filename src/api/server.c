@@ -22,10 +22,14 @@
 #define API_MAX_CONN 512
 #define API_CONN_TIMEOUT_S 10
 #define API_HEADER_MEM (32u << 10)
+/* An oversized body is read and dropped up to this much, so the client, still sending, reads
+ * the 413 instead of a reset; beyond it the connection is closed at once. */
+#define API_DISCARD_MAX (16u << 20)
 
 /* One request in progress. */
 struct req {
 	size_t len, cap;
+	size_t dropped; /* bytes of an oversized body read and dropped */
 	char *body;   /* grown as the body arrives, at most API_BODY_MAX */
 	bool too_big;
 	bool stop_after;
@@ -125,7 +129,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
 							     MHD_HTTP_HEADER_CONTENT_LENGTH);
 
-		if (cl && strtoull(cl, NULL, 10) > API_BODY_MAX) {
+		if (cl && strtoull(cl, NULL, 10) > API_DISCARD_MAX) {
 			snprintf(msg, sizeof(msg), "request body too large (at most %u bytes)",
 				 API_BODY_MAX);
 			return error_now(c, 413, msg, NULL);
@@ -139,6 +143,8 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	if (*upload_len) {
 		if (!rq->too_big && !body_append(rq, upload, *upload_len))
 			rq->too_big = true;
+		if (rq->too_big && (rq->dropped += *upload_len) > API_DISCARD_MAX)
+			return MHD_NO; /* close: a client streaming without end */
 		*upload_len = 0;
 		return MHD_YES;
 	}

@@ -214,6 +214,56 @@ static void test_hostile_sweep(void **st)
 		}
 }
 
+/* --firmware bios: the i440FX identity, PAM registers masked and forwarded, functions. */
+static uint8_t pam_seen[7];
+static int pam_calls;
+
+static void pam_hook(void *opaque, const uint8_t *pam)
+{
+	memcpy(pam_seen, pam, 7);
+	pam_calls++;
+}
+
+static int setup_pc(void **st)
+{
+	struct vm *vm = hw_vm();
+
+	vm->cfg.firmware = FIRMWARE_BIOS;
+	hw_init(vm, "pci_host");
+	pam_calls = 0;
+	*st = vm;
+	return 0;
+}
+
+static uint32_t fn_read(void *opaque, unsigned off, unsigned len) { return off == 0 ? 0x70108086 : 0; }
+static const struct pci_device_ops fn_ops = {.cfg_read = fn_read};
+
+static void test_i440fx(void **st)
+{
+	struct vm *vm = *st;
+
+	hw_out(vm, 0xcf8, cfg_addr(0, 0), 4);
+	assert_int_equal(hw_in(vm, 0xcfc, 4), 0x12378086);
+	pci_host_set_pam(vm->pci, pam_hook, NULL);
+	hw_out(vm, 0xcf8, cfg_addr(0, 0x58), 4);
+	hw_out(vm, 0xcfc, 0xffffffff, 4);   /* 0x58 (not PAM), PAM0-PAM2 */
+	assert_int_equal(hw_in(vm, 0xcfc, 4), 0x33333000);
+	assert_int_equal(pam_calls, 1);
+	assert_memory_equal(pam_seen, "\x30\x33\x33\x00\x00\x00\x00", 7);
+	hw_out(vm, 0xcf8, cfg_addr(0, 0x5c), 4);
+	hw_out(vm, 0xcfc, 0x11111111, 4);   /* PAM3-PAM6 */
+	assert_memory_equal(pam_seen, "\x30\x33\x33\x11\x11\x11\x11", 7);
+	/* function 1 needs function 0; then it answers at 00:01.1 */
+	assert_int_equal(pci_register_function(vm->pci, 1, 1, &fn_ops, NULL), -EINVAL);
+	assert_int_equal(pci_register_function(vm->pci, 1, 0, &fn_ops, NULL), 0);
+	assert_int_equal(pci_register_function(vm->pci, 1, 1, &fn_ops, NULL), 0);
+	assert_int_equal(pci_register_function(vm->pci, 1, 1, &fn_ops, NULL), -EBUSY);
+	hw_out(vm, 0xcf8, cfg_addr(1, 0) | 1 << 8, 4);
+	assert_int_equal(hw_in(vm, 0xcfc, 4), 0x70108086);
+	hw_out(vm, 0xcf8, cfg_addr(1, 0) | 2 << 8, 4);
+	assert_int_equal(hw_in(vm, 0xcfc, 4), 0xffffffff);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +273,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_cf9, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_registered_device, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_sweep, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_i440fx, setup_pc, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

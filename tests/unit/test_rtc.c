@@ -179,6 +179,34 @@ static void test_hostile_values(void **st)
 	cmos_read(vm, 0x09);
 }
 
+/* The PC BIOS memory-size bytes: 3 GiB below 4 GiB plus 1 GiB above, 2 vCPUs. */
+static int setup_mem(void **st)
+{
+	struct vm *vm = hw_vm();
+
+	vm->mem.nregions = 2;
+	vm->mem.r[0].size = 3ULL << 30;
+	vm->mem.r[1].size = 1ULL << 30;
+	vm->ncpus = 2;
+	*st = vm;
+	hw_init(vm, "rtc");
+	return 0;
+}
+
+static void test_memory_bytes(void **st)
+{
+	struct vm *vm = *st;
+
+	assert_int_equal(cmos_read(vm, 0x15) | cmos_read(vm, 0x16) << 8, 640);
+	assert_int_equal(cmos_read(vm, 0x17) | cmos_read(vm, 0x18) << 8, 0xffff); /* capped */
+	assert_int_equal(cmos_read(vm, 0x30) | cmos_read(vm, 0x31) << 8, 0xffff);
+	/* (3 GiB - 16 MiB) / 64 KiB */
+	assert_int_equal(cmos_read(vm, 0x34) | cmos_read(vm, 0x35) << 8, (3u << 14) - 256);
+	assert_int_equal(cmos_read(vm, 0x5b) | cmos_read(vm, 0x5c) << 8 | cmos_read(vm, 0x5d) << 16,
+			 1u << 14);
+	assert_int_equal(cmos_read(vm, 0x5f), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -187,6 +215,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_write_offset, setup, hw_teardown),
 	    cmocka_unit_test_setup_teardown(test_ram_and_status, setup, hw_teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_values, setup, hw_teardown),
+	    cmocka_unit_test_setup_teardown(test_memory_bytes, setup_mem, hw_teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
