@@ -56,10 +56,11 @@ ip -n "$ns" link set tvb0 up
 ip netns exec "$ns" iperf3 -s -D -B 192.168.78.1 >/dev/null 2>&1
 modprobe vhost_net 2>/dev/null
 
-guest="ip link set eth0 up; ip addr add 192.168.78.2/24 dev eth0; sleep 1
+guest="export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
+ip link set eth0 up; ip addr add 192.168.78.2/24 dev eth0; sleep 1
 for dir in g2h h2g; do
 	r=; [ \$dir = h2g ] && r=-R
-	iperf3 -c 192.168.78.1 -t $T \$r -f m 2>&1 | sed -n 's/.* \\([0-9.]*\\) Mbits\\/sec.*receiver\$/tv-\$dir=\\1/p'
+	/usr/bin/iperf3 -c 192.168.78.1 -t $T \$r -f m 2>&1 | sed \"s/^/tv-\$dir: /\"
 done"
 g64=$(printf '%s' "$guest" | base64 -w0)
 append="console=ttyS0 panic=-1 quiet tvtest64=$g64"
@@ -70,12 +71,16 @@ run() { # run NAME CMD...
 	local name=$1
 	shift
 	L2_STALL=200 l2_run "bench-net-$name" "$secs" ip netns exec "$ns" "$@"
-	res[$name-g2h]=$(cut -d' ' -f2- "$L2_CONSOLE" | tr -d '\r' | sed -n 's/^tv-g2h=//p' | head -n1)
-	res[$name-h2g]=$(cut -d' ' -f2- "$L2_CONSOLE" | tr -d '\r' | sed -n 's/^tv-h2g=//p' | head -n1)
+	for dir in g2h h2g; do # iperf3's summary line: "... N Mbits/sec ... receiver"
+		res[$name-$dir]=$(cut -d' ' -f2- "$L2_CONSOLE" | tr -d '\r' | grep "^tv-$dir: .*receiver" |
+			sed -n 's/.* \([0-9.]*\) Mbits\/sec.*/\1/p' | head -n1)
+	done
 }
-run thinvisor "$TOP/$O/thinvisor" run --kernel "$L2_KERNEL" --initrd "$d/guest.cpio.gz" \
+want() { [ -z "${NET_BENCH_ONLY:-}" ] || [[ " $NET_BENCH_ONLY " == *" $1 "* ]]; }
+want thinvisor && run thinvisor "$TOP/$O/thinvisor" run --kernel "$L2_KERNEL" --initrd "$d/guest.cpio.gz" \
 	--cpus 1 --memory 512M --console stdio --net tap=tvb0 --cmdline "$append"
 for vhost in off on; do
+	want "qemu-vhost-$vhost" || continue
 	run "qemu-vhost-$vhost" qemu-system-x86_64 -M pc -enable-kvm -cpu host -m 512 -smp 1 \
 		-nodefaults -no-user-config -display none -no-reboot -serial stdio \
 		-kernel "$L2_KERNEL" -initrd "$d/guest.cpio.gz" -append "$append" \

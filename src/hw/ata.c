@@ -158,6 +158,11 @@ static void identify(struct ata_channel *ch, struct ata_drive *d, uint16_t *id)
 	id[93] = 0x6001;
 	for (int i = 0; i < 4; i++)
 		id[100 + i] = (uint16_t)(d->sectors >> (16 * i));
+	/* A disk whose format has 4096-byte logical sectors (VHDX): ATA here moves 512-byte
+	 * sectors, so it is reported as 512-byte logical, 4096-byte physical (512e, word 106) and
+	 * guests align their I/O to it. */
+	if (d->bd && block_logical_sector(d->bd) == 4096)
+		id[106] = 0x6003; /* valid, several logical sectors per physical one: 2^3 */
 	for (int i = 0; i < 256; i++) { /* little-endian words in the buffer */
 		uint16_t v = id[i];
 

@@ -71,6 +71,9 @@ struct net_backend_ops {
 	void (*rx_watch)(struct net_backend *b, unsigned q, bool on);
 	/* Call tx_ready once q can take frames again (after send returned -EAGAIN). */
 	void (*tx_wait)(struct net_backend *b, unsigned q);
+	/* Use queues [0, n) only (the guest's pairs in use); a tap detaches the others so the
+	 * kernel steers no flow to a queue nobody reads. 0 or -errno. */
+	int (*set_queues)(struct net_backend *b, unsigned n);
 	/* Tell the backend which offloads the guest accepts (NET_OFF_*). 0 or -errno. */
 	int (*set_offload)(struct net_backend *b, unsigned off);
 	void (*destroy)(struct net_backend *b);

@@ -411,6 +411,11 @@ static void sl_tx_wait(struct net_backend *b, unsigned q)
 	cb_notify(s);
 }
 
+static int sl_set_queues(struct net_backend *b, unsigned n)
+{
+	return 0; /* one queue */
+}
+
 static int sl_set_offload(struct net_backend *b, unsigned off)
 {
 	return 0; /* slirp hands over plain frames: nothing for the guest to take */
@@ -446,6 +451,7 @@ static const struct net_backend_ops slirp_ops = {
 	.peek = sl_peek,
 	.rx_watch = sl_rx_watch,
 	.tx_wait = sl_tx_wait,
+	.set_queues = sl_set_queues,
 	.set_offload = sl_set_offload,
 	.destroy = sl_destroy,
 };

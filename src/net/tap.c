@@ -21,6 +21,7 @@
 struct tap_queue {
 	int fd;
 	bool rx_on, tx_waiting, watched;
+	bool detached; /* IFF_DETACH_QUEUE: the kernel sends nothing to it */
 	unsigned idx;
 	struct tap *tap;
 };
@@ -110,6 +111,25 @@ static void tap_tx_wait(struct net_backend *b, unsigned qi)
 	}
 }
 
+static int tap_set_queues(struct net_backend *b, unsigned n)
+{
+	struct tap *t = to_tap(b);
+
+	if (b->queues < 2)
+		return 0;
+	for (unsigned i = 0; i < b->queues; i++) {
+		struct ifreq ifr = {.ifr_flags = i < n ? IFF_ATTACH_QUEUE : IFF_DETACH_QUEUE};
+		bool detach = i >= n;
+
+		if (t->q[i].detached == detach)
+			continue;
+		if (ioctl(t->q[i].fd, TUNSETQUEUE, &ifr) < 0)
+			return -errno;
+		t->q[i].detached = detach;
+	}
+	return 0;
+}
+
 static int tap_set_offload(struct net_backend *b, unsigned off)
 {
 	unsigned long f = 0;
@@ -121,10 +141,8 @@ static int tap_set_offload(struct net_backend *b, unsigned off)
 		f |= (off & (NET_OFF_TSO4 | NET_OFF_TSO6)) && (off & NET_OFF_ECN) ? TUN_F_TSO_ECN
 										   : 0;
 	}
-	for (unsigned i = 0; i < b->queues; i++)
-		if (ioctl(to_tap(b)->q[i].fd, TUNSETOFFLOAD, f) < 0)
-			return -errno;
-	return 0;
+	/* the offloads are the device's: one attached queue (0 always is) sets them */
+	return ioctl(to_tap(b)->q[0].fd, TUNSETOFFLOAD, f) < 0 ? -errno : 0;
 }
 
 static void tap_destroy(struct net_backend *b)
@@ -146,6 +164,7 @@ static const struct net_backend_ops tap_ops = {
 	.peek = tap_peek,
 	.rx_watch = tap_rx_watch,
 	.tx_wait = tap_tx_wait,
+	.set_queues = tap_set_queues,
 	.set_offload = tap_set_offload,
 	.destroy = tap_destroy,
 };
@@ -229,6 +248,11 @@ int net_tap_create(struct net_backend **out, const struct net_config *o, struct 
 			goto fail;
 		}
 		t->q[i].watched = true;
+	}
+	ret = tap_set_queues(&t->b, 1); /* the others once the guest turns them on */
+	if (ret) {
+		errf(e, ret, "tap device '%s': TUNSETQUEUE: %s", o->ifname, strerror(-ret));
+		goto fail;
 	}
 	*out = &t->b;
 	return 0;

@@ -29,6 +29,7 @@ static unsigned ctrl_queue(const struct vnet *n)
 /* Bring the backend in line with the device (watch, offloads). Loop thread, lock held. */
 static void apply_backend(struct vnet *n)
 {
+	n->be->ops->set_queues(n->be, n->active ? n->ctrl.pairs : 1);
 	n->be->ops->set_offload(n->be, n->active ? vnet_offloads_of(n->ctrl.guest_offloads) : 0);
 	for (unsigned p = 0; p < n->be->queues && p < n->max_pairs; p++)
 		n->be->ops->rx_watch(n->be, p,
@@ -188,6 +189,7 @@ static void vnet_activate(struct virtio_dev *d)
 	for (unsigned p = 0; p < n->max_pairs; p++)
 		vnet_rx_forget(n, p);
 	n->active = true;
+	n->ever_active = true;
 	poke(n); /* offloads, watches and any queued work, on the loop thread */
 }
 
@@ -241,7 +243,7 @@ static void vnet_destroy(void *opaque)
 
 	if (n->loop)
 		loop_stop(n->loop); /* nothing runs on the I/O thread from here on */
-	if (n->stats && n->vdev.vm)
+	if (n->stats && n->ever_active)
 		print_stats(n);
 	if (n->vdev.vm) /* virtio_dev_init ran */
 		virtio_dev_destroy(&n->vdev);

@@ -41,6 +41,7 @@ struct vnet {
 	bool active;                /* DRIVER_OK and not reset */
 	bool mrg;                   /* mergeable receive buffers */
 	bool stats;                 /* --stats: print the counters at teardown */
+	bool ever_active;           /* a driver got this far: counters worth printing */
 	uint32_t rx_need;           /* bytes a receive must be able to take (header included) */
 	struct vnet_pair qp[VNET_MQ_MAX_PAIRS];
 	struct iovec riov[VNET_RX_IOV];

@@ -36,7 +36,7 @@ now_us() { echo "${EPOCHREALTIME/./}"; }
 # ticks: "HOST_US N UPTIME DATE" per tick line so far (HOST_US: when the line reached us)
 ticks() {
 	tr -d '\r' <"$con" 2>/dev/null | sed -n 's/^\([0-9]*\)\.\([0-9]*\) tv-tick \([0-9]*\) \([0-9.]*\) \([0-9]*\)$/\1\2 \3 \4 \5/p' |
-		awk -v s="$start_us" '{ printf "%d %s %s %s\n", s + $1 * 10000, $2, $3, $4 }'
+		awk -v s="$start_us" '{ printf "%.0f %s %s %s\n", s + $1 * 10000, $2, $3, $4 }'
 }
 nticks() { ticks | wc -l; }
 # wait_for CMD SECS: until CMD succeeds
@@ -71,8 +71,9 @@ is "lifecycle: ls lists the VM while it runs" "awk '\$1 == \"$N\" && \$3 == \"Ru
 # the guest's wall clock against the host's before the pause (RTC at boot: whole seconds)
 read -r hb _ _ gb <<<"$(ticks | tail -n 1)"
 off0=$((gb - hb / 1000000))
-is "lifecycle: before the pause the guest's wall clock is within 2 s of the host's (${off0} s)" \
-	"[ $off0 -le 2 ] && [ $off0 -ge -2 ]"
+# (5 s, as linux64.sh allows: under the emulated AMD-V the boot's clock is seconds off)
+is "lifecycle: before the pause the guest's wall clock is within 5 s of the host's (${off0} s)" \
+	"[ $off0 -le 5 ] && [ $off0 -ge -5 ]"
 api PUT /api/v1/vm.pause
 p0=$(now_us)
 api GET /api/v1/vm.info

@@ -7,6 +7,8 @@
 # computed independently with dd), writes 1 MiB into each (vdb: into a block the child does not
 # have yet), drops its caches and reads the writes back; after poweroff the host checks both
 # images (img check) and their contents against a raw reference; no kernel warnings.
+# A copy of vda on IDE (sda): ATA moves 512-byte sectors, so it must say 512 logical, 4096
+# physical (IDENTIFY word 106), and read the same data.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib.sh"
@@ -17,7 +19,7 @@ MiB=1048576
 [ -c /dev/kvm ] || { notok "vhdx" "no /dev/kvm here"; exit 0; }
 [ -x "$TV" ] || { notok "vhdx" "no $TV (run make)"; exit 0; }
 l2_kernel || { notok "vhdx" "no /boot/vmlinuz-*"; exit 0; }
-l2_initramfs --modules "virtio_pci virtio_blk" || { notok "vhdx" "tools/mkinitramfs failed"; exit 0; }
+l2_initramfs --modules "virtio_pci virtio_blk ata_piix sd_mod" || { notok "vhdx" "tools/mkinitramfs failed"; exit 0; }
 d=$(mktemp -d)
 trap 'rm -rf "$d"' EXIT
 
@@ -37,6 +39,7 @@ dd if="$d/p8" of="$d/b.raw" conv=notrunc status=none
 dd if="$d/c2" of="$d/b.raw" bs=1M seek=4 conv=notrunc status=none
 a_sha=$(head -c $((8 * MiB)) "$d/a.raw" | sha256sum | cut -d' ' -f1)
 b_sha=$(head -c $((8 * MiB)) "$d/b.raw" | sha256sum | cut -d' ' -f1)
+cp "$d/a.vhdx" "$d/ide.vhdx"
 yes tvdata | head -c $MiB >"$d/pat"
 pat_sha=$(sha256sum <"$d/pat" | cut -d' ' -f1)
 dd if="$d/pat" of="$d/a.raw" bs=1M seek=5 conv=notrunc status=none
@@ -47,6 +50,10 @@ for x in vda vdb; do
 	echo tv-$x=$(cat /sys/block/$x/queue/logical_block_size),$(cat /sys/block/$x/size)
 	echo tv-$x-sha=$(head -c 8388608 /dev/$x | sha256sum | cut -d" " -f1)
 done
+i=0
+while [ ! -e /sys/block/sda ] && [ $i -lt 20 ]; do sleep 1; i=$((i + 1)); done
+echo tv-sda=$(cat /sys/block/sda/queue/logical_block_size),$(cat /sys/block/sda/queue/physical_block_size)
+echo tv-sda-sha=$(head -c 8388608 /dev/sda | sha256sum | cut -d" " -f1)
 yes tvdata | head -c 1048576 >/tmp/pat
 dd if=/tmp/pat of=/dev/vda bs=4096 seek=1280 2>/dev/null
 dd if=/tmp/pat of=/dev/vdb bs=4096 seek=2816 2>/dev/null
@@ -59,6 +66,7 @@ true'
 g64=$(printf '%s' "$guest" | base64 -w0)
 l2_run vhdx "$secs" "$TV" run --kernel "$L2_KERNEL" --initrd "$L2_INITRD" --memory 256M \
 	--console stdio --disk "$d/a.vhdx" --disk "path=$d/b.avhdx,format=vhdx" \
+	--disk "path=$d/ide.vhdx,if=ide" \
 	--cmdline "console=ttyS0 panic=-1 quiet tvtest64=$g64"
 
 kv() { cut -d' ' -f2- "$L2_CONSOLE" | tr -d '\r' | sed -n "s/^$1=//p" | head -n1; }
@@ -74,6 +82,9 @@ fi
 	notok "vhdx: guest read of vda" "$(kv tv-vda-sha)"
 [ "$(kv tv-vdb-sha)" = "$b_sha" ] && ok "vhdx: the guest reads the differencing chain (child over parent)" ||
 	notok "vhdx: guest read of vdb" "$(kv tv-vdb-sha)"
+[ "$(kv tv-sda)" = 512,4096 ] && [ "$(kv tv-sda-sha)" = "$a_sha" ] &&
+	ok "vhdx: the same VHDX on IDE is 512-byte logical, 4096-byte physical (word 106), same data" ||
+	notok "vhdx: 4096-sector VHDX on IDE" "$(kv tv-sda) $(kv tv-sda-sha)"
 [ "$(kv tv-vda-back)" = "$pat_sha" ] && [ "$(kv tv-vdb-back)" = "$pat_sha" ] &&
 	ok "vhdx: the guest's writes read back after dropping its caches" ||
 	notok "vhdx: guest writes read back" "$(kv tv-vda-back) $(kv tv-vdb-back)"

@@ -492,6 +492,25 @@ static void tap_frames_both_ways(void **st)
 	}
 	close(s);
 	net_backend_destroy(b);
+	/* two queues want a multi_queue tap */
+	o.queues = 2;
+	assert_int_equal(net_backend_create(&b, &o, loop, on_rx, on_tx, &d, &e), -EINVAL);
+	assert_string_equal(e.msg, "tap device 'tvt0' is not a tap device created with multi_queue");
+	{
+		int fd = open("/dev/net/tun", O_RDWR | O_CLOEXEC);
+		struct ifreq r = {.ifr_flags = IFF_TAP | IFF_NO_PI | IFF_VNET_HDR | IFF_MULTI_QUEUE};
+
+		assert_int_equal(ifreq_ioctl(fd, TUNSETIFF, "tvt1", &r), 0);
+		assert_int_equal(ioctl(fd, TUNSETPERSIST, 1), 0);
+		close(fd);
+	}
+	o.ifname = "tvt1";
+	assert_int_equal(net_backend_create(&b, &o, loop, on_rx, on_tx, &d, &e), 0);
+	assert_int_equal(b->queues, 2);
+	assert_int_equal(b->ops->set_queues(b, 2), 0); /* attach the second queue */
+	assert_int_equal(b->ops->set_queues(b, 1), 0); /* and detach it again */
+	assert_int_equal(b->ops->set_offload(b, NET_OFF_CSUM | NET_OFF_TSO6), 0);
+	net_backend_destroy(b);
 	loop_destroy(loop);
 }
 
