@@ -1,19 +1,19 @@
 #!/usr/bin/env bash
 # bench/virtio-blk-bench.sh [SECONDS]: virtio-blk, thinvisor against QEMU's virtio-blk-pci
-# (q35, default aio) in the same machine, the same guest (Debian's kernel, busybox initramfs,
+# (microvm with PCIe, default aio=threads) in the same machine, the same guest (Debian's kernel, busybox initramfs,
 # fio from the host copied onto a read-only tools disk), the same files and cache mode
 # (writeback): fio direct=1 libaio, sequential 1 MiB read/write at QD4, 4 KiB random read and
-# write at QD1 and QD32, SECONDS (default 5) each after 1 s ramp, on a 256 MiB raw file and on
+# write at QD1 and QD32, SECONDS (default 3) each after 1 s ramp, on a 128 MiB raw file and on
 # a dynamic VHD with every block allocated (QEMU: -f vpc). Runs inside the nested machine
 # unless this host has vmx/svm. Writes bench/results-virtio-blk.md; bench/RESULTS.md links it.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 O=${O:-build}
-secs=${1:-5}
+secs=${1:-3}
 if [ "${NESTED_RUN:-}" != 1 ] && ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	make -s O="$O" all || exit 1
-	out=$(nice tools/nested-run -b --timeout 1500 -- bench/virtio-blk-bench.sh "$secs") || { echo "$out"; exit 1; }
+	out=$(nice tools/nested-run -b --timeout 2400 -- bench/virtio-blk-bench.sh "$secs") || { echo "$out"; exit 1; }
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	{
 		echo "# virtio-blk: thinvisor vs QEMU virtio-blk-pci"
@@ -35,7 +35,7 @@ tools/mkinitramfs "$initrd" --init bench/blk-guest.sh --modules "virtio_pci virt
 cp /usr/bin/fio "$W/tools/"
 cp -L $(ldd /usr/bin/fio | awk '/=>/ {print $3}') /lib64/ld-linux-x86-64.so.2 "$W/tools/"
 mke2fs -q -t ext4 -d "$W/tools" "$W/tools.img" 400M
-head -c 256M /dev/urandom >"$W/data.raw"
+head -c 128M /dev/urandom >"$W/data.raw"
 "$TOP/$O/thinvisor" img convert -O vhd "$W/data.raw" "$W/data.vhd" >/dev/null
 append="console=ttyS0 panic=-1 quiet tvsecs=$secs"
 
@@ -45,7 +45,7 @@ run_tv() {
 		--disk path="$W/tools.img",serial=TOOLS,readonly=on --cmdline "$append" </dev/null 2>&1
 }
 run_qemu() {
-	qemu-system-x86_64 -M q35 -accel kvm -cpu host -m 512 -smp 2 -nographic -nodefaults \
+	qemu-system-x86_64 -M microvm,pcie=on,rtc=on -accel kvm -cpu host -m 512 -smp 2 -nographic -nodefaults \
 		-serial stdio -no-reboot -kernel "$kernel" -initrd "$initrd" -append "$append" \
 		-drive file="$W/data.raw",if=none,id=d0,format=raw,cache=writeback \
 		-device virtio-blk-pci,drive=d0,serial=DATA \
@@ -54,10 +54,11 @@ run_qemu() {
 		-drive file="$W/tools.img",if=none,id=d2,format=raw,readonly=on \
 		-device virtio-blk-pci,drive=d2,serial=TOOLS </dev/null 2>&1
 }
-run_tv >"$W/tv.log"
-run_qemu >"$W/qemu.log"
-cp "$W/tv.log" "$TOP/$O/bench/blk-thinvisor.log"
-cp "$W/qemu.log" "$TOP/$O/bench/blk-qemu.log"
+# the consoles go straight to the build tree, so a run cut short still shows how far it got
+export TOP O W kernel initrd append
+tvlog=$TOP/$O/bench/blk-thinvisor.log qlog=$TOP/$O/bench/blk-qemu.log
+timeout 900 bash -c "$(declare -f run_tv); run_tv" >"$tvlog"
+timeout 900 bash -c "$(declare -f run_qemu); run_qemu" >"$qlog"
 # terse fields: 7 read KiB/s, 8 read IOPS, 48 write KiB/s, 49 write IOPS
 val() { # val LOG JOB DISK
 	tr -d '\r' <"$1" | awk -v j="$2" -v d="$3" '$1 == "tv-fio" && $2 == j && $3 == d {
@@ -68,7 +69,7 @@ echo "| job | disk | thinvisor | QEMU | ratio |"
 echo "|---|---|---|---|---|"
 for disk in DATA VHD; do
 	for job in seqread seqwrite randread-qd1 randread-qd32 randwrite-qd1 randwrite-qd32; do
-		t=$(val "$W/tv.log" $job $disk) q=$(val "$W/qemu.log" $job $disk)
+		t=$(val "$tvlog" $job $disk) q=$(val "$qlog" $job $disk)
 		r=$(awk -v a="${t%% *}" -v b="${q%% *}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
 		echo "| $job | $([ $disk = DATA ] && echo raw || echo "dynamic VHD") | ${t:-none} | ${q:-none} | $r |"
 	done

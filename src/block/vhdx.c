@@ -173,20 +173,44 @@ static int load_regions(struct block_dev *bd, struct vhdx *v, struct err *e)
 
 static int load_meta(struct block_dev *bd, struct vhdx *v, struct err *e)
 {
-	uint8_t *rg;
+	uint64_t need = VHDX_META_TABLE_SIZE;
+	uint8_t *rg = malloc(VHDX_META_TABLE_SIZE), *more;
 	struct err me;
 	int ret;
 
-	if (v->rg.meta_len > META_MAX)
-		return errf(e, -EINVAL, "%s: metadata region of %" PRIu32 " bytes (at most %u)",
-			    bd->path, v->rg.meta_len, META_MAX);
-	rg = malloc(v->rg.meta_len);
+	/* The table first, then only as much of the region as its items reach (a region is 1 MiB
+	 * or more; its items usually fit in a few KiB past the table). */
 	if (!rg)
 		return errf(e, -ENOMEM, "%s: out of memory", bd->path);
-	ret = vhdx_pread(bd, rg, v->rg.meta_len, v->rg.meta_off);
+	ret = vhdx_pread(bd, rg, VHDX_META_TABLE_SIZE, v->rg.meta_off);
+	for (uint32_t i = 0; !ret && i < 2047 && 32 + 32 * (i + 1) <= VHDX_META_TABLE_SIZE &&
+			     i < le_get(rg + 10, 2); i++) {
+		const uint8_t *p = rg + 32 + 32 * i;
+		uint64_t end = le_get(p + 16, 4) + le_get(p + 20, 4);
+
+		if (end > need)
+			need = end;
+	}
+	if (need > v->rg.meta_len)
+		need = v->rg.meta_len; /* the parser says which item lies outside */
+	if (!ret && need > META_MAX) {
+		free(rg);
+		return errf(e, -EINVAL, "%s: metadata items reach %" PRIu64 " bytes into the region "
+			    "(at most %u)", bd->path, need, META_MAX);
+	}
+	if (!ret && need > VHDX_META_TABLE_SIZE) {
+		more = realloc(rg, (size_t)need);
+		if (!more) {
+			free(rg);
+			return errf(e, -ENOMEM, "%s: out of memory", bd->path);
+		}
+		rg = more;
+		ret = vhdx_pread(bd, rg + VHDX_META_TABLE_SIZE, (size_t)need - VHDX_META_TABLE_SIZE,
+				 v->rg.meta_off + VHDX_META_TABLE_SIZE);
+	}
 	if (ret)
 		ret = errf(e, ret, "%s: reading the metadata: %s", bd->path, strerror(-ret));
-	else if ((ret = vhdx_meta_parse(rg, v->rg.meta_len, &v->meta, &me)) != 0)
+	else if ((ret = vhdx_meta_parse(rg, (uint32_t)need, &v->meta, &me)) != 0)
 		ret = errf(e, ret, "%s: metadata: %s", bd->path, me.msg);
 	else if ((ret = vhdx_geom(&v->meta, &v->geom, &me)) != 0)
 		ret = errf(e, ret, "%s: %s", bd->path, me.msg);

@@ -540,6 +540,10 @@ static int blk_create(struct vm *vm, const struct disk_config *dc, unsigned idx)
 		return ret;
 	aio_set_batch_done(b->aio, batch_done, b);
 	snprintf(b->d.name, sizeof(b->d.name), "virtio-blk%u", idx);
+	if (strcmp(aio_backend(b->aio), "io_uring"))
+		log_info("%s: %s: I/O through a thread pool (%s)", b->d.name, dc->path,
+			 getenv("THINVISOR_AIO_THREADS") ? "THINVISOR_AIO_THREADS is set"
+							: "io_uring is not available");
 	b->d.device_id = VIRTIO_ID_BLOCK;
 	b->d.features = 1ULL << VIRTIO_F_RING_INDIRECT_DESC | 1ULL << VIRTIO_F_RING_EVENT_IDX |
 			1ULL << F_SEG_MAX | 1ULL << F_BLK_SIZE | 1ULL << F_FLUSH |

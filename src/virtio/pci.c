@@ -554,3 +554,44 @@ int virtio_pci_attach(struct virtio_dev *d)
 		return ret;
 	return wire_kicks(p);
 }
+
+int virtio_pci_save(struct virtio_dev *d, struct vpci_state *out)
+{
+	struct vpci *p = d->transport;
+
+	if (d->tops != &vpci_tops)
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	pthread_mutex_lock(&d->lock);
+	memcpy(out->cfg, p->cfg, sizeof(out->cfg));
+	for (unsigned v = 0; v < p->nvec; v++) {
+		out->msix[v][0] = p->msix[v].addr_lo;
+		out->msix[v][1] = p->msix[v].addr_hi;
+		out->msix[v][2] = p->msix[v].data;
+		out->msix[v][3] = p->msix[v].ctrl;
+		out->pending[v] = p->pending[v];
+	}
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}
+
+int virtio_pci_restore(struct virtio_dev *d, const struct vpci_state *in)
+{
+	struct vpci *p = d->transport;
+
+	if (d->tops != &vpci_tops || memcmp(in->cfg, p->cfg, PCI_COMMAND) ||
+	    le_get(in->cfg + VPCI_CAP_MSIX + 2, 2) != le_get(p->cfg + VPCI_CAP_MSIX + 2, 2))
+		return -EINVAL; /* another device, or another vector count */
+	pthread_mutex_lock(&d->lock);
+	memcpy(p->cfg, in->cfg, sizeof(p->cfg));
+	for (unsigned v = 0; v < p->nvec; v++) {
+		p->msix[v] = (struct msix_entry){in->msix[v][0], in->msix[v][1], in->msix[v][2],
+						 in->msix[v][3] & 1};
+		p->pending[v] = in->pending[v];
+		msix_route(p, v);
+	}
+	intx_update(p);
+	msix_unmasked(p);
+	pthread_mutex_unlock(&d->lock);
+	return 0;
+}

@@ -10,6 +10,20 @@
  * never moved; MSI-X through KVM routes and irqfds, INTx fallback. 0 or -errno. */
 int virtio_pci_attach(struct virtio_dev *d) __attribute__((warn_unused_result));
 
+/* The PCI transport's own state beyond struct virtio_state: plain data. */
+struct vpci_state {
+	uint8_t cfg[256];        /* configuration space (command, MSI-X control, cfg window) */
+	uint32_t msix[VIRTIO_MAX_QUEUES + 1][4]; /* table: address lo/hi, data, control */
+	uint8_t pending[VIRTIO_MAX_QUEUES + 1];   /* PBA bits */
+};
+
+/* Save / restore the PCI transport state of d (with virtio_save/virtio_restore for the rest).
+ * Restore re-routes every MSI-X vector and the INTx line. 0 or -EINVAL (not a PCI device). */
+int virtio_pci_save(struct virtio_dev *d, struct vpci_state *out)
+	__attribute__((warn_unused_result));
+int virtio_pci_restore(struct virtio_dev *d, const struct vpci_state *in)
+	__attribute__((warn_unused_result));
+
 /* virtio-mmio (version 2) at the next platform slot, described by the DSDT (LNRO0005), with
  * an edge-triggered GSI driven through an irqfd. 0 or -errno. */
 int virtio_mmio_attach(struct virtio_dev *d) __attribute__((warn_unused_result));

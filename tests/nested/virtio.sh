@@ -7,7 +7,8 @@
 #  through (blockdev --setrw) fails with an I/O error; the file is unchanged. /dev/hwrng gives
 #  bytes; hvc0 carries output and input. While it runs, a second VM asking for the same
 #  writable image is refused with one line naming the first VM's process.
-#  Boot 2 (MMIO, LNRO0005): two disks (one read-only), rng and hvc0 again.
+#  Boot 2 (MMIO, LNRO0005, the thread-pool I/O path instead of io_uring): two disks (one
+#  read-only), rng and hvc0 again.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib.sh"
@@ -60,7 +61,7 @@ export L2_LOGS W TV L2_KERNEL secs
 boot() { # boot NAME DISKS ARGS...
 	local name=$1 disks=$2
 	shift 2
-	l2_run "$name" "$secs" bash -c 'feed "$0" | exec "$@"' "$name" "$TV" run \
+	l2_run "$name" "$secs" bash -c 'feed "$0" | exec "$@"' "$name" env ${AIO_THREADS:+THINVISOR_AIO_THREADS=1} "$TV" run \
 		--kernel "$L2_KERNEL" --initrd "$L2_INITRD" --memory 512M --rng --console virtio "$@" \
 		--cmdline "console=ttyS0 panic=-1 quiet tvdisks=$disks"
 }
@@ -126,10 +127,12 @@ pid=$(sed -n 's/.*(process \([0-9]*\) holds its lock)$/\1/p' <<<"$err")
 
 # ---- boot 2: MMIO ----
 n=virtio-mmio
-boot $n MM1 --cpus 1 --transport mmio --disk path="$W/raw2.img",serial=MM1 \
+AIO_THREADS=1 boot $n MM1 --cpus 1 --transport mmio --disk path="$W/raw2.img",serial=MM1 \
 	--disk path="$W/ro.img",serial=RO,readonly=on
 check_common $n
 [ "$(kv tv-disks)" = 2 ] && ok "$n: two disks" || notok "$n: two disks" "$(kv tv-disks)"
 l2_seen '^tv-irqs=[1-9][0-9]* IO-APIC$' && ok "$n: interrupts are IO-APIC lines" || notok "$n: interrupts are IO-APIC lines" "$(kv tv-irqs)"
 check_fs $n MM1 "$W/raw2.img"
+l2_seen "^thinvisor: virtio-blk0: $W/raw2.img: I/O through a thread pool \(THINVISOR_AIO_THREADS is set\)" &&
+	ok "$n: the thread-pool I/O path served this boot" || notok "$n: the thread-pool I/O path served this boot"
 l2_record "thinvisor virtio-mmio" "boot_to_init=${L2_INIT:-none}" "total=$L2_TOTAL" "rc=$L2_RC"

@@ -129,6 +129,14 @@ static void wr(uint64_t a, uint64_t v, unsigned len)
 
 static uint8_t *ram(uint64_t gpa, uint64_t len) { return gmem_ptr(&vm.mem, gpa, len); }
 
+/* The rng's struct virtio_dev: its state (struct vrng) starts with it, and it was the second
+ * device added (after the PCI host). */
+static struct virtio_dev *rng_dev(void)
+{
+	assert_string_equal(fk.dev[1].name, "virtio-rng");
+	return fk.dev[1].state;
+}
+
 static int setup(void **st)
 {
 	memset(&vm, 0, sizeof(vm));
@@ -395,6 +403,40 @@ static void test_bad_queue_enable(void **st)
 	assert_int_equal(rd(bar0 + 0x18, 2), 0);
 }
 
+/* The transport's and the core's state saved, the device reset, the state restored: the
+ * driver's view (status, queue, vectors) and a working queue come back. */
+static void test_save_restore(void **st)
+{
+	struct virtio_dev *d;
+	struct virtio_state vs;
+	struct vpci_state ps;
+
+	driver_init(true);
+	d = rng_dev();
+	assert_int_equal(virtio_pci_save(d, &ps), 0);
+	virtio_save(d, &vs);
+	wr(bar0 + 0x14, 0, 1); /* reset: everything gone */
+	wr(bar2 + 16 + 8, 0, 4);
+	assert_int_equal(rd(bar0 + 0x14, 1), 0);
+	assert_int_equal(virtio_restore(d, &vs), 0);
+	assert_int_equal(virtio_pci_restore(d, &ps), 0);
+	assert_int_equal(rd(bar0 + 0x14, 1), 0x0f);
+	assert_int_equal(rd(bar2 + 16 + 8, 4), 0x4041);
+	assert_int_equal(fk.msi_data[25], 0x4041);
+	wr(bar0 + 0x16, 0, 2);
+	assert_int_equal(rd(bar0 + 0x1c, 2), 1);
+	assert_int_equal(rd(bar0 + 0x1a, 2), 1);
+	set_desc(0, BUF, 8, VRING_DESC_F_WRITE, 0);
+	post(0);
+	assert_true(fired(25));
+	assert_int_equal(le_get(ram(USED + 2, 2), 2), 1);
+	/* a state from another layout is refused */
+	vs.q[0].max_size = 8;
+	assert_int_equal(virtio_restore(d, &vs), -EINVAL);
+	ps.cfg[2] ^= 1;
+	assert_int_equal(virtio_pci_restore(d, &ps), -EINVAL);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -405,6 +447,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_intx, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_hostile_then_reset, setup, teardown),
 		cmocka_unit_test_setup_teardown(test_bad_queue_enable, setup, teardown),
+		cmocka_unit_test_setup_teardown(test_save_restore, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
