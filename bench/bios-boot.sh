@@ -69,8 +69,10 @@ for ((r = 0; r < reps; r++)); do
 			--disk "path=$disk,if=ide,format=raw,readonly=on") ;;
 		direct) res=$(one "$O/thinvisor" run --kernel "$W/vmlinuz" --initrd "$W/initrd.gz" \
 			--memory 512M --console stdio --cmdline "console=ttyS0 panic=-1 quiet") ;;
-		qemu) res=$(one qemu-system-x86_64 -M pc -enable-kvm -cpu host -m 512 -smp 1 -nographic \
-			-nodefaults -serial stdio -no-reboot -drive "file=$disk,format=raw,if=ide,readonly=on") ;;
+		qemu) # its IDE disk must be writable (snapshot=on wants /var/tmp): a copy
+			cp --sparse=always "$disk" "$W/qemu-disk.img"
+			res=$(one qemu-system-x86_64 -M pc -enable-kvm -cpu host -m 512 -smp 1 -display none \
+			-nodefaults -serial stdio -no-reboot -drive "file=$W/qemu-disk.img,format=raw,if=ide") ;;
 		esac
 		L[$m]+="${res% *} "
 		I[$m]+="${res#* } "

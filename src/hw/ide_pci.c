@@ -77,14 +77,26 @@ static void *ide_worker(void *opaque)
 
 /* --- ports --- */
 
-static void cmd_rd(void *o, uint64_t off, uint8_t *d, unsigned len) { ata_cmd_read(o, (unsigned)off, d, len); }
-static void cmd_wr(void *o, uint64_t off, const uint8_t *d, unsigned len) { ata_cmd_write(o, (unsigned)off, d, len); }
+static void cmd_rd(void *o, uint64_t off, uint8_t *d, unsigned len)
+{
+	ata_cmd_read(o, (unsigned)off, d, len);
+}
+
+static void cmd_wr(void *o, uint64_t off, const uint8_t *d, unsigned len)
+{
+	ata_cmd_write(o, (unsigned)off, d, len);
+}
+
 static void ctl_rd(void *o, uint64_t off, uint8_t *d, unsigned len)
 {
 	memset(d, 0xff, len);
 	d[0] = ata_ctl_read(o);
 }
-static void ctl_wr(void *o, uint64_t off, const uint8_t *d, unsigned len) { ata_ctl_write(o, d[0]); }
+
+static void ctl_wr(void *o, uint64_t off, const uint8_t *d, unsigned len)
+{
+	ata_ctl_write(o, d[0]);
+}
 
 static const struct bus_ops cmd_ops = {.read = cmd_rd, .write = cmd_wr};
 static const struct bus_ops ctl_ops = {.read = ctl_rd, .write = ctl_wr};

@@ -48,7 +48,10 @@ struct bios {
 	enum seg_map map[NSEG];
 };
 
-static uint64_t seg_base(unsigned i) { return i ? PLAT_SHADOW_START + (i - 1) * 0x4000ULL : 0xf0000; }
+static uint64_t seg_base(unsigned i)
+{
+	return i ? PLAT_SHADOW_START + (i - 1) * 0x4000ULL : 0xf0000;
+}
 static uint64_t seg_len(unsigned i) { return i ? 0x4000 : 0x10000; }
 
 /* The PAM nibble (RE, WE) of segment i. */

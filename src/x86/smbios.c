@@ -72,7 +72,12 @@ static void end(struct tbl *t)
 }
 
 /* Strings go after the formatted area, so their numbers are stored through the offset. */
-#define STR(t, off, s) do { uint8_t n_ = str(t, s); if (!(t)->err) (t)->buf[(t)->start + (off)] = n_; } while (0)
+#define STR(t, off, s)                                                                          \
+	do {                                                                                    \
+		uint8_t n_ = str(t, s);                                                         \
+		if (!(t)->err)                                                                  \
+			(t)->buf[(t)->start + (off)] = n_;                                      \
+	} while (0)
 
 static void type0(struct tbl *t, const struct smbios_config *c)
 {
@@ -147,7 +152,7 @@ static void type4(struct tbl *t, unsigned cpu)
 static void memory(struct tbl *t, const struct smbios_config *c)
 {
 	uint64_t total = c->low_ram + c->high_ram, kib = total >> 10, mib = total >> 20;
-	uint16_t array = t->handle, dev;
+	uint16_t array = t->handle;
 	uint8_t *p = begin(t, 16, 0x17);
 
 	if (!p)
@@ -160,7 +165,6 @@ static void memory(struct tbl *t, const struct smbios_config *c)
 	le_put(p + 13, 1, 2);
 	le_put(p + 15, kib < 0x80000000u ? 0 : total, 8);
 	end(t);
-	dev = t->handle;
 	p = begin(t, 17, 0x28);
 	if (!p)
 		return;
@@ -190,7 +194,6 @@ static void memory(struct tbl *t, const struct smbios_config *c)
 		le_put(p + 23, e < 0xffffffffu ? 0 : start + len - 1, 8);
 		end(t);
 	}
-	(void)dev;
 }
 
 static uint8_t sum(const uint8_t *p, size_t n)
