@@ -34,7 +34,7 @@ mkdir -p "$TOP/$O/bench" "$W/tools"
 tools/mkinitramfs "$initrd" --init bench/blk-guest.sh --modules "virtio_pci virtio_blk crc32c_generic ext4" >/dev/null || exit 1
 cp /usr/bin/fio "$W/tools/"
 cp -L $(ldd /usr/bin/fio | awk '/=>/ {print $3}') /lib64/ld-linux-x86-64.so.2 "$W/tools/"
-mke2fs -q -t ext4 -d "$W/tools" "$W/tools.img" 400M
+mke2fs -q -t ext4 -d "$W/tools" "$W/tools.img" 400M >/dev/null
 head -c 128M /dev/urandom >"$W/data.raw"
 "$TOP/$O/thinvisor" img convert -O vhd "$W/data.raw" "$W/data.vhd" >/dev/null
 append="console=ttyS0 panic=-1 quiet tvsecs=$secs"
