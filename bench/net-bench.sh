@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
-# bench/net-bench.sh [SECONDS]: TCP throughput over a tap device, guest -> host and host ->
+# bench/net-bench.sh [SECONDS [ROUNDS]]: TCP throughput over a tap device, guest -> host and host ->
 # guest (iperf3, SECONDS each, default 10), thinvisor's virtio-net against QEMU's userspace
 # virtio-net (vhost=off) and QEMU's vhost-net, the same guest (Debian's kernel, busybox
 # initramfs plus iperf3 and its libraries, 1 vCPU, 512 MiB) in the same machine: this host when
 # it has vmx/svm and /dev/kvm, else the nested machine (tools/nested-run). The tap lives in a
 # network namespace made for the run; iperf3's server runs there. Prints a Markdown table;
-# writes it to $O/bench/net.md.
+# writes it to $O/bench/net.md. ROUNDS (default 1) repeats the three monitors in turn; the
+# table shows the mean of the rounds and every round's value.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 O=${O:-build}
 T=${1:-10}
+R=${2:-1}
 export TOP O
 
 if [ "${NET_BENCH_INNER:-}" != 1 ]; then
@@ -18,10 +20,10 @@ if [ "${NET_BENCH_INNER:-}" != 1 ]; then
 	mkdir -p "$O/bench"
 	if grep -qwE 'vmx|svm' /proc/cpuinfo && [ -w /dev/kvm ]; then
 		where="this host's KVM"
-		NET_BENCH_INNER=1 "$0" "$T" | tee "$O/bench/net.md"
+		NET_BENCH_INNER=1 "$0" "$T" "$R" | tee "$O/bench/net.md"
 	else
 		where="the nested machine (QEMU TCG emulating AMD-V, 2 vCPUs; tools/nested-run)"
-		tools/nested-run -b --timeout 1500 -- env NET_BENCH_INNER=1 "$0" "$T" | tee "$O/bench/net.md"
+		tools/nested-run -b --timeout 1500 -- env NET_BENCH_INNER=1 "$0" "$T" "$R" | tee "$O/bench/net.md"
 	fi
 	echo
 	echo "Ran in $where, $(date -u +%FT%TZ), host load $(cut -d' ' -f1-3 /proc/loadavg) (1/5/15 min) at the end."
@@ -67,35 +69,43 @@ append="console=ttyS0 panic=-1 quiet tvtest64=$g64"
 secs=$((4 * T + 240))
 
 declare -A res
-run() { # run NAME CMD...
-	local name=$1
+run() { # run NAME CMD...: one boot, both directions; appends to res[NAME-DIR]
+	local name=$1 v
 	shift
 	L2_STALL=200 l2_run "bench-net-$name" "$secs" ip netns exec "$ns" "$@"
 	for dir in g2h h2g; do # iperf3's summary line: "... N Mbits/sec ... receiver"
-		res[$name-$dir]=$(cut -d' ' -f2- "$L2_CONSOLE" | tr -d '\r' | grep "^tv-$dir: .*receiver" |
+		v=$(cut -d' ' -f2- "$L2_CONSOLE" | tr -d '\r' | grep "^tv-$dir: .*receiver" |
 			sed -n 's/.* \([0-9.]*\) Mbits\/sec.*/\1/p' | head -n1)
+		res[$name-$dir]="${res[$name-$dir]:-} ${v:-fail}"
 	done
 }
 want() { [ -z "${NET_BENCH_ONLY:-}" ] || [[ " $NET_BENCH_ONLY " == *" $1 "* ]]; }
-want thinvisor && run thinvisor "$TOP/$O/thinvisor" run --kernel "$L2_KERNEL" --initrd "$d/guest.cpio.gz" \
-	--cpus 1 --memory 512M --console stdio --net tap=tvb0 --cmdline "$append"
-for vhost in off on; do
-	want "qemu-vhost-$vhost" || continue
-	run "qemu-vhost-$vhost" qemu-system-x86_64 -M pc -enable-kvm -cpu host -m 512 -smp 1 \
-		-nodefaults -no-user-config -display none -no-reboot -serial stdio \
-		-kernel "$L2_KERNEL" -initrd "$d/guest.cpio.gz" -append "$append" \
-		-netdev "tap,id=n0,ifname=tvb0,script=no,downscript=no,vhost=$vhost" \
-		-device virtio-net-pci,netdev=n0,disable-legacy=on,mac=52:54:00:12:34:56
+for ((round = 1; round <= R; round++)); do
+	want thinvisor && run thinvisor "$TOP/$O/thinvisor" run --kernel "$L2_KERNEL" \
+		--initrd "$d/guest.cpio.gz" --cpus 1 --memory 512M --console stdio --net tap=tvb0 \
+		--cmdline "$append"
+	for vhost in off on; do
+		want "qemu-vhost-$vhost" || continue
+		run "qemu-vhost-$vhost" qemu-system-x86_64 -M pc -enable-kvm -cpu host -m 512 -smp 1 \
+			-nodefaults -no-user-config -display none -no-reboot -serial stdio \
+			-kernel "$L2_KERNEL" -initrd "$d/guest.cpio.gz" -append "$append" \
+			-netdev "tap,id=n0,ifname=tvb0,script=no,downscript=no,vhost=$vhost" \
+			-device virtio-net-pci,netdev=n0,disable-legacy=on,mac=52:54:00:12:34:56
+	done
 done
 
+mean() { awk '{ n = 0; s = 0; for (i = 1; i <= NF; i++) if ($i != "fail") { s += $i; n++ }
+	if (n) printf "%.1f", s / n; else printf "fail" }' <<<"$1"; }
+cell() { local m; m=$(mean "$1"); [ "$R" -gt 1 ] && echo "$m (${1# })" || echo "$m"; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
-echo "iperf3 TCP over a tap, ${T} s per direction, Mbit/s (receiver side); ratio = thinvisor / QEMU"
+echo "iperf3 TCP over a tap, ${T} s per direction, $R round(s), Mbit/s (receiver side, mean of the"
+echo "rounds, each round in parentheses); ratio = thinvisor / QEMU"
 echo
 echo "| direction | thinvisor | QEMU virtio-net (userspace) | QEMU vhost-net | ratio vs userspace | ratio vs vhost |"
 echo "|---|---|---|---|---|---|"
 for dir in g2h h2g; do
 	label="guest -> host"
 	[ $dir = h2g ] && label="host -> guest"
-	t=${res[thinvisor-$dir]:-} u=${res[qemu-vhost-off-$dir]:-} v=${res[qemu-vhost-on-$dir]:-}
-	echo "| $label | ${t:-fail} | ${u:-fail} | ${v:-fail} | $(ratio "$t" "$u") | $(ratio "$t" "$v") |"
+	t=${res[thinvisor-$dir]:-fail} u=${res[qemu-vhost-off-$dir]:-fail} v=${res[qemu-vhost-on-$dir]:-fail}
+	echo "| $label | $(cell "$t") | $(cell "$u") | $(cell "$v") | $(ratio "$(mean "$t")" "$(mean "$u")") | $(ratio "$(mean "$t")" "$(mean "$v")") |"
 done

@@ -297,15 +297,17 @@ static int vnet_create(struct vm *vm, unsigned index)
 		free(n);
 		return ret;
 	}
-	for (unsigned p = 0; p < n->max_pairs; p++)
-		if (!(n->qp[p].stash = calloc(VNET_STASH, sizeof(struct virtq_elem))))
-			return -ENOMEM;
 	ret = loop_create(&n->loop);
 	if (ret)
 		return ret;
 	ret = net_backend_create(&n->be, nc, n->loop, be_rx_ready, be_tx_ready, n, &e);
 	if (ret)
 		return errf(devif_err(vm), ret, "net %u: %s", index + 1, e.msg);
+	if (n->max_pairs > n->be->queues) /* user mode has one queue */
+		n->max_pairs = n->be->queues;
+	for (unsigned p = 0; p < n->max_pairs; p++)
+		if (!(n->qp[p].stash = calloc(VNET_STASH, sizeof(struct virtq_elem))))
+			return -ENOMEM;
 	n->ctlfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (n->ctlfd < 0)
 		return -errno;

@@ -159,9 +159,11 @@ void vnet_rx(struct vnet *n, unsigned p)
 			virtq_set_notify(q, n->vdev.mem, true);
 			break;
 		}
-		if (len < VNET_HDR_LEN) {
+		if (len < VNET_HDR_LEN) { /* lost (tap: did not fit, -EFAULT) or failing */
 			qp->rx_dropped++;
-			continue;
+			if (len >= 0 || len == -EFAULT || len == -EINVAL)
+				continue;
+			break;
 		}
 		if (n->riov[0].iov_len >= 2) /* the backend's header: gso_type */
 			qp->rx_gso += ((const uint8_t *)n->riov[0].iov_base)[1] != VNET_HDR_GSO_NONE;
