@@ -25,6 +25,7 @@
 #include "virtio/blk_req.h"
 #include "virtio/virtio.h"
 #include "vm/config.h"
+#include "vm/counters.h"
 #include "vm/devif.h"
 #include "vm/loop.h"
 
@@ -75,8 +76,17 @@ struct blk_queue {
 	bool notify;
 };
 
+/* Counters for vm.counters and /metrics (src/vm/counters.h). */
+enum { CTR_READS, CTR_READ_BYTES, CTR_WRITES, CTR_WRITE_BYTES, CTR_FLUSHES, CTR_ERRORS, NCTR };
+static const char *const ctr_names[NCTR] = {
+	[CTR_READS] = "read_requests",	 [CTR_READ_BYTES] = "read_bytes",
+	[CTR_WRITES] = "write_requests", [CTR_WRITE_BYTES] = "write_bytes",
+	[CTR_FLUSHES] = "flush_requests", [CTR_ERRORS] = "errors",
+};
+
 struct vblk {
 	struct virtio_dev d;
+	atomic_ullong ctr[NCTR];
 	struct vm *vm;
 	const struct disk_config *dc;
 	struct block_dev *bd;
@@ -94,12 +104,32 @@ struct vblk {
 
 /* ---- completion ---- */
 
+static void count(struct vblk *b, unsigned c, uint64_t v)
+{
+	atomic_fetch_add_explicit(&b->ctr[c], v, memory_order_relaxed);
+}
+
+static void count_request(struct vblk *b, const struct blk_req_view *v, uint8_t status)
+{
+	if (status != VIRTIO_BLK_S_OK)
+		count(b, CTR_ERRORS, 1);
+	else if (v->type == VIRTIO_BLK_T_IN) {
+		count(b, CTR_READS, 1);
+		count(b, CTR_READ_BYTES, v->data_len);
+	} else if (v->type == VIRTIO_BLK_T_OUT) {
+		count(b, CTR_WRITES, 1);
+		count(b, CTR_WRITE_BYTES, v->data_len);
+	} else if (v->type == VIRTIO_BLK_T_FLUSH)
+		count(b, CTR_FLUSHES, 1);
+}
+
 static void finish(struct blk_req *r, uint8_t status)
 {
 	struct vblk *b = r->b;
 	struct blk_queue *q = &b->q[r->q];
 
 	if (r->gen == b->gen) {
+		count_request(b, &r->v, status);
 		*r->v.status = status;
 		virtio_complete(&b->d, r->q, r->e.head, r->written + 1, false);
 		q->notify = true;
@@ -500,6 +530,7 @@ static int blk_create(struct vm *vm, const struct disk_config *dc, unsigned idx)
 	struct err *e = devif_err(vm);
 	struct vblk *b = calloc(1, sizeof(*b));
 	unsigned nq = dc->queues ? dc->queues : 1;
+	char id[COUNTER_ID_MAX];
 	int ret;
 
 	if (!b)
@@ -558,6 +589,9 @@ static int blk_create(struct vm *vm, const struct disk_config *dc, unsigned idx)
 	b->d.priv = b;
 	b->d.loop = b->loop;
 	fill_config(b);
+	snprintf(id, sizeof(id), "disk%u", (unsigned)(dc - devif_config(vm)->disks));
+	if ((ret = vm_counters_register(vm, id, "disk", ctr_names, b->ctr, NCTR)))
+		return ret;
 	if ((ret = virtio_dev_init(&b->d, vm)) || (ret = virtio_attach(&b->d)))
 		return ret;
 	return loop_start(b->loop);

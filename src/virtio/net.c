@@ -15,6 +15,7 @@
 
 #include "util/log.h"
 #include "virtio/net_dev.h"
+#include "vm/counters.h"
 #include "vm/config.h"
 #include "vm/devif.h"
 #include "vm/loop.h"
@@ -277,6 +278,12 @@ static uint64_t offered(const struct net_backend *be, unsigned pairs)
 	return f;
 }
 
+static const char *const ctr_names[VNET_NCTR] = {
+	[VNET_RX_FRAMES] = "rx_frames", [VNET_RX_BYTES] = "rx_bytes",
+	[VNET_TX_FRAMES] = "tx_frames", [VNET_TX_BYTES] = "tx_bytes",
+	[VNET_DROPPED] = "dropped_frames",
+};
+
 static int vnet_create(struct vm *vm, unsigned index)
 {
 	const struct vm_config *cfg = devif_config(vm);
@@ -333,7 +340,10 @@ static int vnet_create(struct vm *vm, unsigned index)
 	n->vdev.ops = &vnet_ops;
 	n->vdev.priv = n;
 	n->vdev.loop = n->loop;
-	ret = virtio_dev_init(&n->vdev, vm);
+	snprintf(name, sizeof(name), "net%u", index);
+	ret = vm_counters_register(vm, name, "net", ctr_names, n->ctr, VNET_NCTR);
+	if (!ret)
+		ret = virtio_dev_init(&n->vdev, vm);
 	if (!ret)
 		ret = virtio_attach(&n->vdev);
 	if (!ret)

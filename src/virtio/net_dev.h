@@ -3,6 +3,7 @@
 #ifndef TV_VIRTIO_NET_DEV_H
 #define TV_VIRTIO_NET_DEV_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
@@ -28,8 +29,12 @@ struct vnet_pair {
 	uint64_t rx_frames, tx_frames, rx_gso, tx_gso, tx_dropped, rx_dropped;
 };
 
+/* Counters for vm.counters and /metrics (src/vm/counters.h), written by the I/O thread only. */
+enum { VNET_RX_FRAMES, VNET_RX_BYTES, VNET_TX_FRAMES, VNET_TX_BYTES, VNET_DROPPED, VNET_NCTR };
+
 struct vnet {
 	struct virtio_dev vdev;
+	atomic_ullong ctr[VNET_NCTR];
 	struct loop *loop;          /* this NIC's I/O thread: kicks, backend, control */
 	struct net_backend *be;
 	int ctlfd;                  /* eventfd: re-apply the backend state on the loop thread */
@@ -47,6 +52,14 @@ struct vnet {
 	struct iovec riov[VNET_RX_IOV];
 	struct virtq_elem txe, ctle;
 };
+
+/* Add v to counter c (one writer: a relaxed load and store, no locked instruction). */
+static inline void vnet_count(struct vnet *n, unsigned c, uint64_t v)
+{
+	atomic_store_explicit(&n->ctr[c],
+			      atomic_load_explicit(&n->ctr[c], memory_order_relaxed) + v,
+			      memory_order_relaxed);
+}
 
 /* net_io.c, called with vdev.lock held on the loop thread. */
 /* Receive into pair p's queue until the backend or the guest's buffers run out. */

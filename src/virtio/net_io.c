@@ -161,6 +161,7 @@ void vnet_rx(struct vnet *n, unsigned p)
 		}
 		if (len < VNET_HDR_LEN) { /* lost (tap: did not fit, -EFAULT) or failing */
 			qp->rx_dropped++;
+			vnet_count(n, VNET_DROPPED, 1);
 			if (len >= 0 || len == -EFAULT || len == -EINVAL)
 				continue;
 			break;
@@ -169,6 +170,8 @@ void vnet_rx(struct vnet *n, unsigned p)
 			qp->rx_gso += ((const uint8_t *)n->riov[0].iov_base)[1] != VNET_HDR_GSO_NONE;
 		rx_complete(n, qp, q, (uint32_t)len);
 		qp->rx_frames++;
+		vnet_count(n, VNET_RX_FRAMES, 1);
+		vnet_count(n, VNET_RX_BYTES, (uint64_t)len - VNET_HDR_LEN);
 		frames++;
 		if (++pending == VNET_BATCH) {
 			publish(n, qi);
@@ -192,6 +195,7 @@ static int tx_one(struct vnet *n, struct vnet_pair *qp, unsigned p, struct virtq
 	    virtq_copy_from(e, 0, &h, VNET_HDR_LEN) != VNET_HDR_LEN ||
 	    vnet_tx_check(&h, n->features, e->out_len - VNET_HDR_LEN, &why)) {
 		qp->tx_dropped++; /* a malformed frame is dropped, as a NIC would */
+		vnet_count(n, VNET_DROPPED, 1);
 		return 0;
 	}
 	ret = n->be->ops->send(n->be, p, e->iov, (int)e->nout);
@@ -199,8 +203,11 @@ static int tx_one(struct vnet *n, struct vnet_pair *qp, unsigned p, struct virtq
 		return ret;
 	if (ret) {
 		qp->tx_dropped++;
+		vnet_count(n, VNET_DROPPED, 1);
 	} else {
 		qp->tx_frames++;
+		vnet_count(n, VNET_TX_FRAMES, 1);
+		vnet_count(n, VNET_TX_BYTES, e->out_len - VNET_HDR_LEN);
 		qp->tx_gso += h.gso_type != VNET_HDR_GSO_NONE;
 	}
 	return 0;

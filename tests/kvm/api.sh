@@ -85,7 +85,9 @@ if [ ! -f "$G/ticker.elf" ]; then
 	exit 0
 fi
 
-start main --name "$N" --event-monitor "path=$tmp/events"
+truncate -s 16M "$tmp/disk0.raw"
+start main --name "$N" --event-monitor "path=$tmp/events" --disk "path=$tmp/disk0.raw,format=raw" \
+	--net user
 is "api: the monitor is up with its socket" "[ -S $SOCKDIR/$N.sock ]" "no socket; $(head -c 300 "$tmp/main.err")"
 is "api: the socket is mode 0600 in a 0700 directory" \
 	"[ \"\$(stat -c %a $SOCKDIR/$N.sock) \$(stat -c %a $SOCKDIR)\" = '600 700' ]" \
@@ -223,6 +225,10 @@ is "api: vm.counters has the exit counters" "[ $code = 200 ] && [ \$(jq -r '.exi
 api GET /metrics
 is "api: /metrics: Prometheus text with exits, vCPU time, RSS" \
 	"grep -q '^# TYPE thinvisor_exits_total counter$' <<<\"\$body\" && grep -Eq '^thinvisor_exits_total\\{reason=\"io\"\\} [1-9][0-9]*$' <<<\"\$body\" && grep -Eq '^thinvisor_vcpu_seconds_total\\{vcpu=\"0\"\\} [0-9.]+$' <<<\"\$body\" && grep -Eq '^thinvisor_monitor_rss_bytes [1-9][0-9]*$' <<<\"\$body\" && grep -Fq 'text/plain; version=0.0.4' <<<\"\$hdrs\"" "$(head -c 300 <<<"$body")"
+is "api: /metrics: the disk's and the NIC's counters" \
+	"grep -Eq '^thinvisor_disk_read_requests_total\\{disk=\"disk0\"\\} [0-9]+$' <<<\"\$body\" && grep -Eq '^thinvisor_disk_write_bytes_total\\{disk=\"disk0\"\\} [0-9]+$' <<<\"\$body\" && grep -Eq '^thinvisor_net_rx_frames_total\\{net=\"net0\"\\} [0-9]+$' <<<\"\$body\" && grep -Eq '^thinvisor_net_tx_bytes_total\\{net=\"net0\"\\} [0-9]+$' <<<\"\$body\"" "$(grep -E 'disk|net' <<<"$body" | head -c 400)"
+api GET /api/v1/vm.counters
+is "api: vm.counters has disk0 and net0" "[ \"\$(jq -r '.disk0.read_requests, .disk0.flush_requests, .net0.rx_frames, .net0.dropped_frames' <<<\"\$body\" | tr '\n' ' ')\" = '0 0 0 0 ' ]" "$body"
 "$TV" ls >"$tmp/ls" 2>&1
 is "api: ls lists it: name, pid, Running, 256M, 1 vCPU, socket" \
 	"awk -v n=$N -v p=$pid -v s=$SOCKDIR/$N.sock '\$1 == n && \$2 == p && \$3 == \"Running\" && \$4 == \"256M\" && \$5 == 1 && \$7 == s' $tmp/ls | grep -q ." "$(cat "$tmp/ls")"
