@@ -28,21 +28,6 @@ static struct ata_drive *cur(struct ata_channel *ch)
 
 static uint64_t blocks(const struct ata_drive *d) { return d->sectors / 4; }
 
-static void be_put(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-}
-
-static uint64_t be_get(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 void atapi_signature(struct ata_channel *ch)
 {
 	ch->nsect = ch->lbal = 1;

@@ -32,21 +32,6 @@ struct fw_cfg {
 	struct fw_cfg_item item[FW_CFG_NKEYS];
 };
 
-static void be_put(uint8_t *p, uint64_t v, unsigned n)
-{
-	for (unsigned i = 0; i < n; i++)
-		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
-}
-
-static uint64_t be_get(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
 static int set_item(struct fw_cfg *fc, uint16_t key, const void *data, size_t len)
 {
 	uint8_t *copy;
