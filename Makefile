@@ -6,8 +6,8 @@ CLANG ?= clang
 CFLAGS ?= -O2 -g
 WARN := -Wall -Wextra -Wshadow -Wstrict-prototypes -Wno-unused-parameter -Wformat=2
 override CFLAGS += -std=gnu11 $(WARN) -fno-strict-aliasing
-override CPPFLAGS += -Isrc -D_GNU_SOURCE -MMD -MP \
-	$(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
+XML_CFLAGS := $(shell pkg-config --cflags libxml-2.0 2>/dev/null || echo -I/usr/include/libxml2)
+override CPPFLAGS += -Isrc -D_GNU_SOURCE -MMD -MP $(XML_CFLAGS)
 LIBS := -lpthread -ljson-c -lslirp -lmicrohttpd -lcurl -luring -lxml2
 SAN_FLAGS := -fsanitize=address,undefined -fno-omit-frame-pointer -fno-sanitize-recover=undefined
 
@@ -44,7 +44,7 @@ FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=$(O)/fuzz/%)
 -include $(wildcard tests/fuzz/*.mk)
 $(FUZZ_BINS): $(O)/fuzz/%: tests/fuzz/%.c $$($$*_DEPS)
 	@mkdir -p $(dir $@)
-	$(CLANG) -std=gnu11 -g -O1 -Isrc -D_GNU_SOURCE -fsanitize=fuzzer,address,undefined \
+	$(CLANG) -std=gnu11 -g -O1 -Isrc -D_GNU_SOURCE $(XML_CFLAGS) -fsanitize=fuzzer,address,undefined \
 		-o $@ $^ $(LIBS)
 
 fuzzers: $(FUZZ_BINS)

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
@@ -167,9 +168,57 @@ static void parse_nics(const xmlNode *root, struct vmc *v)
 	}
 }
 
+/* Whether n names a host file or port below it: a non-empty pathname or port_name. */
+static bool connected(const xmlNode *n)
+{
+	for (xmlNode *c = n->children; c; c = c->next) {
+		char *t;
+		bool yes;
+
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		if (!is(c, "absolute") && !is(c, "relative") && !is(c, "port_name")) {
+			if (connected(c))
+				return true;
+			continue;
+		}
+		t = text(c);
+		yes = t && strcasecmp(t, "none") && strcasecmp(t, "disconnected");
+		free(t);
+		if (yes)
+			return true;
+	}
+	return false;
+}
+
+/* Element children of the node at p in root whose names are not in known (NULL-terminated),
+ * and (if need_connection) that name a host file or port: one warning each. */
+static void warn_unknown(const xmlNode *root, const char *p, const char *const *known,
+			 bool need_connection, struct vmc *v)
+{
+	for (xmlNode *c = path(root, p) ? path(root, p)->children : NULL; c; c = c->next) {
+		bool k = false;
+
+		if (c->type != XML_ELEMENT_NODE)
+			continue;
+		for (unsigned i = 0; known[i]; i++)
+			k |= is(c, known[i]);
+		if (!k && (!need_connection || connected(c)))
+			warn(v, "%s/%s: not imported (thinvisor has no such device or setting)", p,
+			     (const char *)c->name);
+	}
+}
+
 /* What thinvisor does not carry over: one line each. */
 static void parse_rest(const xmlNode *root, struct vmc *v)
 {
+	static const char *const hw[] = {"bios", "memory", "pci_bus", "standard", "super_io",
+					 NULL};
+	static const char *const pci[] = {"ide_adapter", "ethernet_adapter", "scsi_adapter",
+					  NULL};
+	static const char *const sio_known[] = {"serial_port", NULL};
+	static const char *const none[] = {NULL};
+
 	xmlNode *sio = path(root, "hardware/super_io"), *scsi;
 
 	for (xmlNode *c = sio ? sio->children : NULL; c; c = c->next) {
@@ -191,6 +240,10 @@ static void parse_rest(const xmlNode *root, struct vmc *v)
 		if (is(c, "scsi_controller"))
 			warn(v, "SCSI controller %d: not imported (thinvisor has no SCSI "
 			     "adapter; attach its disks with if=ide)", attr_int(c, "id", 0));
+	warn_unknown(root, "hardware", hw, false, v);
+	warn_unknown(root, "hardware/pci_bus", pci, false, v);
+	warn_unknown(root, "hardware/super_io", sio_known, true, v); /* floppy, parallel port */
+	warn_unknown(root, "settings/shared_folders", none, false, v);
 }
 
 int vmc_parse(const uint8_t *buf, size_t len, const char *name, struct vmc *v, struct err *e)

@@ -129,6 +129,35 @@ static void test_warnings(void **st)
 	vmc_free(&v);
 }
 
+/* Devices and settings with no thinvisor counterpart are named, never dropped in silence; an
+ * empty floppy or a disconnected parallel port is nothing to carry over. */
+static void test_unknown_parts_warned(void **st)
+{
+	struct vmc v;
+	struct err e = {""};
+	size_t n = utf16(HEAD MEM("128")
+		"\t\t<pci_bus>\n\t\t\t<video_adapter>\n\t\t\t\t<vram_size type=\"integer\">8</vram_size>\n"
+		"\t\t\t</video_adapter>\n\t\t\t<sound_adapter/>\n\t\t</pci_bus>\n"
+		"\t\t<super_io>\n\t\t\t<floppy id=\"0\">\n\t\t\t\t<pathname>\n"
+		"\t\t\t\t\t<absolute type=\"string\">C:\\boot.vfd</absolute>\n\t\t\t\t</pathname>\n"
+		"\t\t\t</floppy>\n\t\t\t<floppy id=\"1\">\n\t\t\t\t<pathname>\n"
+		"\t\t\t\t\t<absolute type=\"string\"></absolute>\n\t\t\t\t</pathname>\n"
+		"\t\t\t</floppy>\n\t\t\t<parallel_port id=\"0\">\n"
+		"\t\t\t\t<port_name type=\"string\">None</port_name>\n\t\t\t</parallel_port>\n"
+		"\t\t</super_io>\n\t\t<usb_bus/>\n\t</hardware>\n"
+		"\t<settings>\n\t\t<shared_folders>\n\t\t\t<folder id=\"0\"/>\n\t\t</shared_folders>\n"
+		"\t</settings>\n</preferences>\n");
+
+	assert_int_equal(vmc_parse(buf, n, "u.vmc", &v, &e), 0);
+	assert_int_equal(v.nwarn, 5);
+	assert_string_equal(v.warn[0], "hardware/usb_bus: not imported (thinvisor has no such device or setting)");
+	assert_string_equal(v.warn[1], "hardware/pci_bus/video_adapter: not imported (thinvisor has no such device or setting)");
+	assert_string_equal(v.warn[2], "hardware/pci_bus/sound_adapter: not imported (thinvisor has no such device or setting)");
+	assert_string_equal(v.warn[3], "hardware/super_io/floppy: not imported (thinvisor has no such device or setting)");
+	assert_string_equal(v.warn[4], "settings/shared_folders/folder: not imported (thinvisor has no such device or setting)");
+	vmc_free(&v);
+}
+
 static void test_paths(void **st)
 {
 	char *p;
@@ -151,7 +180,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_two_disks_cd_undo), cmocka_unit_test(test_refusals),
-		cmocka_unit_test(test_warnings), cmocka_unit_test(test_paths),
+		cmocka_unit_test(test_warnings), cmocka_unit_test(test_unknown_parts_warned),
+		cmocka_unit_test(test_paths),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

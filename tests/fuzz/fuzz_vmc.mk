@@ -1,0 +1,1 @@
+fuzz_vmc_DEPS := src/import/vmc.c src/util/err.c
