@@ -450,6 +450,9 @@ int vm_config_validate(struct vm_config *c, struct err *e)
 
 		if (n->kind == NET_TAP && !n->ifname)
 			return errf(e, -EINVAL, "net %u: a tap NIC needs tap=IFNAME", i + 1);
+		if (n->kind == NET_USER && n->queues > 1)
+			return errf(e, -EINVAL, "net %u: user-mode networking has one queue pair "
+				    "(queues=%u is for tap)", i + 1, n->queues);
 		if (n->kind == NET_TAP && n->nhostfwd)
 			return errf(e, -EINVAL, "net %u: hostfwd= is for user-mode networking "
 				    "(--net user)", i + 1);

@@ -207,6 +207,8 @@ static void test_flag_errors(void **st)
 		{ARGS("--kernel", "k", "--net", "tap"), "net 1: a tap NIC needs tap=IFNAME"},
 		{ARGS("--kernel", "k", "--net", "tap=t0,hostfwd=tcp:1-:2"),
 		 "net 1: hostfwd= is for user-mode networking (--net user)"},
+		{ARGS("--kernel", "k", "--net", "user,queues=2"),
+		 "net 1: user-mode networking has one queue pair (queues=2 is for tap)"},
 		{ARGS("--kernel", "k", "--net", "bridge"), "invalid --net 'bridge': mode: expected user or tap"},
 		{ARGS("--kernel", "k", "--console", "tty"),
 		 "invalid --console 'tty': expected stdio, file=PATH, none or virtio"},
