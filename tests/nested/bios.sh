@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # tests/nested/bios.sh: the BIOS path with real firmware and real boot loaders, images built
-# here without root. Two boots:
+# here without root. Three boots:
 #  1. SeaBIOS boots a raw disk (MBR from syslinux's mbr.bin, FAT16 made by mkfs.vfat + mtools,
 #     `syslinux --install`) from IDE primary master; syslinux.cfg boots Debian's 32-bit 686
 #     kernel with an i386 busybox initramfs (the 64-bit ones when tools/fetch-kernel-686 found
@@ -12,6 +12,8 @@
 #     configuration with 2 vCPUs and --boot order=cd: SeaBIOS boots the ISO (isolinux, 64-bit
 #     kernel) from the IDE CD-ROM; the disk is the undo disk import made (a differencing VHD
 #     over the dynamic one): the guest's write lands there, the original stays as it was.
+#  3. The imported machine again, 1 vCPU, --boot order=disk: SeaBIOS boots syslinux from the
+#     undo disk (differencing VHD over dynamic VHD).
 # Plus one-line refusals (no boot): a missing and a truncated BIOS image, an ISO that is not.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
@@ -194,4 +196,12 @@ l2_seen '^tvbios: nproc 2$' && ok "bios imported machine: 2 vCPUs online" ||
 	ok "bios imported machine: the original VHD is untouched" ||
 	notok "bios imported machine: the original VHD is untouched"
 l2_record "thinvisor bios-import-cd" "boot_to_init=${L2_INIT:-none}" "total=$L2_TOTAL" "rc=$L2_RC"
+
+# boot 3: the same imported machine from its own disk: SeaBIOS reads the MBR and syslinux from
+# the undo disk (a differencing VHD over the dynamic one), 1 vCPU
+unset L2_INIT
+l2_run bios-import-disk "$secs" "$TV" run --config "$W/m.json" --cpus 1 --console stdio \
+	--boot order=disk
+guest_checks "bios imported machine, disk boot from the differencing VHD" '^SYSLINUX 6\.04 ' "$darch"
+l2_record "thinvisor bios-import-disk" "boot_to_init=${L2_INIT:-none}" "total=$L2_TOTAL" "rc=$L2_RC"
 rm -rf "$W"/*.img "$W"/*.vhd "$W"/*.iso "$W/vpc" "$W/iso" "$W/vmlinuz" "$W/initrd.gz"
