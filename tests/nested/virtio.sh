@@ -73,7 +73,7 @@ check_common() { # NAME
 	rng=$(kv tv-rng)
 	[ ${#rng} = 64 ] && [ "$rng" != "$(printf '0%.0s' {1..64})" ] && ok "$n: /dev/hwrng gives bytes" ||
 		notok "$n: /dev/hwrng gives bytes" "got '$rng'"
-	l2_seen '^tv-hvc-out$' && ok "$n: hvc0 output reaches the console" || notok "$n: hvc0 output reaches the console"
+	l2_seen 'tv-hvc-out' && ok "$n: hvc0 output reaches the console" || notok "$n: hvc0 output reaches the console"
 	[ "$(kv tv-hvc-in)" = typed-into-hvc0 ] && ok "$n: hvc0 input reaches the guest" ||
 		notok "$n: hvc0 input reaches the guest" "got '$(kv tv-hvc-in)'"
 	[ "$(kv tv-ro-flag)" = 1 ] && [ "$(kv tv-ro-write1)" = refused ] && ok "$n: read-only disk is read-only in the guest" ||
@@ -106,7 +106,7 @@ boot $n RAW,DYN,DIF --cpus 2 --disk path="$W/raw.img",serial=RAW,queues=2 \
 check_common $n
 [ "$(kv tv-disks)" = 4 ] && ok "$n: four disks" || notok "$n: four disks" "$(kv tv-disks)"
 [ "$(kv tv-RAW-queues)" = 2 ] && ok "$n: queues=2 gives the guest two queues" || notok "$n: queues=2 gives two queues" "$(kv tv-RAW-queues)"
-l2_seen '^tv-irqs=[1-9][0-9]* PCI-MSI$' && ok "$n: interrupts are PCI-MSI" || notok "$n: interrupts are PCI-MSI" "$(kv tv-irqs)"
+l2_seen '^tv-irqs=[1-9][0-9]* PCI-MSI' && ok "$n: interrupts are PCI-MSI" || notok "$n: interrupts are PCI-MSI" "$(kv tv-irqs)"
 check_fs $n RAW "$W/raw.img"
 "$TV" img check "$W/dyn.vhd" >/dev/null && ok "$n: DYN: img check clean" || notok "$n: DYN: img check clean"
 "$TV" img convert -O raw "$W/dyn.vhd" "$W/dyn.raw" >/dev/null
