@@ -175,6 +175,24 @@ int img_info_main(int argc, char **argv)
 	return 0;
 }
 
+/* qemu-img check's summary and exit status: 2 errors (the first named on stderr), 3 leaks
+ * only, 0 clean. */
+static int check_summary(const char *path, int errors, const char *first, uint64_t leaked)
+{
+	if (errors) {
+		printf("%d errors were found on the image.\n", errors);
+		log_err("img check: %s: %s", path, first);
+		return 2;
+	}
+	if (leaked) {
+		printf("%" PRIu64 " bytes of leaked space were found on the image.\n"
+		       "This means waste of disk space, but no harm to data.\n", leaked);
+		return 3;
+	}
+	printf("No errors were found on the image.\n");
+	return 0;
+}
+
 static int check_vhdx(const char *path, bool repair)
 {
 	struct vhdx_check_report r;
@@ -185,18 +203,7 @@ static int check_vhdx(const char *path, bool repair)
 		log_err("img check: %s", e.msg);
 		return 2;
 	}
-	if (r.errors) {
-		printf("%d errors were found on the image.\n", r.errors);
-		log_err("img check: %s: %s", path, r.first);
-		return 2;
-	}
-	if (r.leaked) {
-		printf("%" PRIu64 " bytes of leaked space were found on the image.\n"
-		       "This means waste of disk space, but no harm to data.\n", r.leaked);
-		return 3;
-	}
-	printf("No errors were found on the image.\n");
-	return 0;
+	return check_summary(path, r.errors, r.first, r.leaked);
 }
 
 int img_check_main(int argc, char **argv)
@@ -240,16 +247,5 @@ int img_check_main(int argc, char **argv)
 		log_err("img check: %s", e.msg);
 		return 2;
 	}
-	if (r.errors) {
-		printf("%d errors were found on the image.\n", r.errors);
-		log_err("img check: %s: %s", argv[optind], r.first);
-		return 2;
-	}
-	if (r.leaked) {
-		printf("%" PRIu64 " bytes of leaked space were found on the image.\n"
-		       "This means waste of disk space, but no harm to data.\n", r.leaked);
-		return 3;
-	}
-	printf("No errors were found on the image.\n");
-	return 0;
+	return check_summary(argv[optind], r.errors, r.first, r.leaked);
 }
