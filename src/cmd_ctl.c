@@ -1,5 +1,5 @@
 /* cmd_ctl.c: `thinvisor ls` and `thinvisor ctl`: clients of the control API (libcurl over
- * each monitor's Unix socket). */
+ * each monitor's Unix socket, opened with dlopen: `thinvisor run` does not map it). */
 #include <curl/curl.h>
 #include <dirent.h>
 #include <errno.h>
@@ -12,6 +12,7 @@
 
 #include "api/sock.h"
 #include "cmds.h"
+#include "util/dynlib.h"
 #include "util/log.h"
 
 #define CTL_TIMEOUT_MS 10000L
@@ -20,8 +21,9 @@ struct reply {
 	long status;
 	char *body;
 	size_t len;
-	char err[CURL_ERROR_SIZE];
+	char err[ERR_MSG_MAX]; /* libcurl's error buffer: at least CURL_ERROR_SIZE */
 };
+_Static_assert(ERR_MSG_MAX >= CURL_ERROR_SIZE, "libcurl's error buffer");
 
 static size_t on_data(char *p, size_t sz, size_t n, void *opaque)
 {
@@ -37,38 +39,67 @@ static size_t on_data(char *p, size_t sz, size_t n, void *opaque)
 	return sz * n;
 }
 
+/* The libcurl calls made here, resolved by load_curl (util/dynlib.h); process-wide like the
+ * dynamic linker's own tables. */
+static struct {
+	__typeof__(&curl_easy_init) init;
+	CURLcode (*setopt)(CURL *, CURLoption, ...);
+	CURLcode (*getinfo)(CURL *, CURLINFO, ...);
+	__typeof__(&curl_easy_perform) perform;
+	__typeof__(&curl_easy_strerror) strerror;
+	__typeof__(&curl_easy_cleanup) cleanup;
+} cu;
+
+static int load_curl(struct err *e)
+{
+	static const struct dynsym syms[] = {
+		DYNSYM(&cu, init, curl_easy_init),	 DYNSYM(&cu, setopt, curl_easy_setopt),
+		DYNSYM(&cu, getinfo, curl_easy_getinfo), DYNSYM(&cu, perform, curl_easy_perform),
+		DYNSYM(&cu, strerror, curl_easy_strerror), DYNSYM(&cu, cleanup, curl_easy_cleanup),
+	};
+
+	return dynlib_load("libcurl.so.4", "libcurl4", "thinvisor's API client", syms,
+			   sizeof(syms) / sizeof(syms[0]), e);
+}
+
 /* One request to the monitor at sock. 0 with r filled (any HTTP status), or -EIO with r->err. */
 static int request(const char *sock, const char *method, const char *path, long timeout_ms,
 		   struct reply *r)
 {
 	char url[256];
-	CURL *c = curl_easy_init();
+	struct err e;
+	CURL *c;
 	CURLcode res;
 
 	memset(r, 0, sizeof(*r));
+	if (load_curl(&e)) {
+		snprintf(r->err, sizeof(r->err), "%s", e.msg);
+		return -EIO;
+	}
+	c = cu.init();
 	if (!c) {
 		snprintf(r->err, sizeof(r->err), "cannot start libcurl");
 		return -EIO;
 	}
 	snprintf(url, sizeof(url), "http://localhost%s", path);
-	curl_easy_setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+	cu.setopt(c, CURLOPT_UNIX_SOCKET_PATH, sock);
+	cu.setopt(c, CURLOPT_URL, url);
+	cu.setopt(c, CURLOPT_CUSTOMREQUEST, method);
 	if (!strcmp(method, "PUT")) {
-		curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
-		curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
+		cu.setopt(c, CURLOPT_POSTFIELDS, "");
+		cu.setopt(c, CURLOPT_POSTFIELDSIZE, 0L);
 	}
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
-	curl_easy_setopt(c, CURLOPT_WRITEDATA, r);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->err);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	res = curl_easy_perform(c);
+	cu.setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	cu.setopt(c, CURLOPT_WRITEDATA, r);
+	cu.setopt(c, CURLOPT_ERRORBUFFER, r->err);
+	cu.setopt(c, CURLOPT_TIMEOUT_MS, timeout_ms);
+	cu.setopt(c, CURLOPT_NOSIGNAL, 1L);
+	res = cu.perform(c);
 	if (res == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+		cu.getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
 	else if (!r->err[0])
-		snprintf(r->err, sizeof(r->err), "%s", curl_easy_strerror(res));
-	curl_easy_cleanup(c);
+		snprintf(r->err, sizeof(r->err), "%s", cu.strerror(res));
+	cu.cleanup(c);
 	return res == CURLE_OK ? 0 : -EIO;
 }
 

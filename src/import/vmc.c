@@ -1,4 +1,5 @@
-/* vmc.c: the .vmc reader (vmc.h), with libxml2. */
+/* vmc.c: the .vmc reader (vmc.h), with libxml2 (opened with dlopen: `thinvisor run` does not
+ * map it). */
 #include "import/vmc.h"
 
 #include <ctype.h>
@@ -11,6 +12,38 @@
 
 #include <libxml/parser.h>
 #include <libxml/tree.h>
+
+#include "util/dynlib.h"
+
+/* The libxml2 calls made here, resolved by load_xml (util/dynlib.h); process-wide like the
+ * dynamic linker's own tables. */
+static struct {
+	__typeof__(&xmlReadMemory) read_memory;
+	__typeof__(&xmlGetLastError) last_error;
+	__typeof__(&xmlDocGetRootElement) root;
+	__typeof__(&xmlNodeGetContent) content;
+	__typeof__(&xmlGetProp) prop;
+	__typeof__(&xmlFreeDoc) free_doc;
+	xmlFreeFunc *free_fn; /* libxml2's xmlFree variable */
+} lx;
+
+static int load_xml(struct err *e)
+{
+	static const struct dynsym syms[] = {
+		DYNSYM(&lx, read_memory, xmlReadMemory), DYNSYM(&lx, last_error, xmlGetLastError),
+		DYNSYM(&lx, root, xmlDocGetRootElement), DYNSYM(&lx, content, xmlNodeGetContent),
+		DYNSYM(&lx, prop, xmlGetProp),		 DYNSYM(&lx, free_doc, xmlFreeDoc),
+		DYNSYM(&lx, free_fn, xmlFree),
+	};
+
+	return dynlib_load("libxml2.so.2", "libxml2", "reading .vmc files", syms,
+			   sizeof(syms) / sizeof(syms[0]), e);
+}
+
+static void xfree(void *p)
+{
+	(*lx.free_fn)(p);
+}
 
 static bool is(const xmlNode *n, const char *name)
 {
@@ -41,7 +74,7 @@ static xmlNode *path(const xmlNode *n, const char *p)
 /* The trimmed text of n as a new string; NULL when n is absent or empty. */
 static char *text(const xmlNode *n)
 {
-	xmlChar *t = n ? xmlNodeGetContent(n) : NULL;
+	xmlChar *t = n ? lx.content(n) : NULL;
 	char *s, *b, *end;
 
 	if (!t)
@@ -52,13 +85,13 @@ static char *text(const xmlNode *n)
 	while (end > b && isspace((unsigned char)end[-1]))
 		end--;
 	s = end > b ? strndup(b, (size_t)(end - b)) : NULL;
-	xmlFree(t);
+	xfree(t);
 	return s;
 }
 
 static int attr_int(const xmlNode *n, const char *name, int dflt)
 {
-	xmlChar *a = xmlGetProp(n, (const xmlChar *)name);
+	xmlChar *a = lx.prop(n, (const xmlChar *)name);
 	int v = dflt;
 
 	if (a) {
@@ -67,7 +100,7 @@ static int attr_int(const xmlNode *n, const char *name, int dflt)
 
 		if (end != (char *)a && !*end && l >= 0 && l < 1000)
 			v = (int)l;
-		xmlFree(a);
+		xfree(a);
 	}
 	return v;
 }
@@ -259,14 +292,17 @@ int vmc_parse(const uint8_t *buf, size_t len, const char *name, struct vmc *v, s
 			    "are UTF-16 XML)", name);
 	if (len > 16u << 20)
 		return errf(e, -EINVAL, "%s: larger than 16 MiB, not a .vmc file", name);
-	doc = xmlReadMemory((const char *)buf, (int)len, NULL, NULL,
+	ret = load_xml(e);
+	if (ret)
+		return ret;
+	doc = lx.read_memory((const char *)buf, (int)len, NULL, NULL,
 			    XML_PARSE_NONET | XML_PARSE_NOERROR | XML_PARSE_NOWARNING);
 	if (!doc) {
-		const xmlError *x = xmlGetLastError();
+		const xmlError *x = lx.last_error();
 
 		return errf(e, -EINVAL, "%s: not well-formed XML (line %d)", name, x ? x->line : 0);
 	}
-	root = xmlDocGetRootElement(doc);
+	root = lx.root(doc);
 	if (!is(root, "preferences")) {
 		ret = errf(e, -EINVAL, "%s: the root element is <%s>, not <preferences>", name,
 			   root ? (const char *)root->name : "");
@@ -294,7 +330,7 @@ int vmc_parse(const uint8_t *buf, size_t len, const char *name, struct vmc *v, s
 	v->undo = boolean(path(root, "settings/undo_drives/enabled"));
 	parse_rest(root, v);
 free_doc:
-	xmlFreeDoc(doc);
+	lx.free_doc(doc);
 	if (ret)
 		vmc_free(v);
 	return ret;

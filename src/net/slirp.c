@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "net/net.h"
+#include "util/dynlib.h"
 #include "util/log.h"
 #include "vm/loop.h"
 
@@ -169,6 +170,34 @@ static void cb_notify(void *opaque)
 	}
 }
 
+/* The libslirp calls made here, resolved by load_slirp (util/dynlib.h: a VM without --net
+ * user does not map libslirp and glib); process-wide like the dynamic linker's own tables. */
+static struct {
+	__typeof__(&slirp_new) new_;
+	__typeof__(&slirp_cleanup) cleanup;
+	__typeof__(&slirp_input) input;
+	__typeof__(&slirp_pollfds_fill) fill;
+	__typeof__(&slirp_pollfds_poll) poll;
+	__typeof__(&slirp_handle_timer) handle_timer;
+	__typeof__(&slirp_add_hostfwd) add_hostfwd;
+} sl;
+
+static int load_slirp(struct err *e)
+{
+	static const struct dynsym syms[] = {
+		DYNSYM(&sl, new_, slirp_new),
+		DYNSYM(&sl, cleanup, slirp_cleanup),
+		DYNSYM(&sl, input, slirp_input),
+		DYNSYM(&sl, fill, slirp_pollfds_fill),
+		DYNSYM(&sl, poll, slirp_pollfds_poll),
+		DYNSYM(&sl, handle_timer, slirp_handle_timer),
+		DYNSYM(&sl, add_hostfwd, slirp_add_hostfwd),
+	};
+
+	return dynlib_load("libslirp.so.0", "libslirp0", "--net user", syms,
+			   sizeof(syms) / sizeof(syms[0]), e);
+}
+
 static const SlirpCb slirp_cbs = {
 	.send_packet = cb_send_packet,
 	.guest_error = cb_guest_error,
@@ -266,7 +295,7 @@ static void slirp_sync(struct slirp_be *s)
 	struct itimerspec its = {0};
 
 	s->npfd = 0;
-	slirp_pollfds_fill(s->slirp, &timeout, add_poll, s);
+	sl.fill(s->slirp, &timeout, add_poll, s);
 	sync_epoll(s);
 	if (timeout != UINT32_MAX)
 		next = now + timeout;
@@ -296,7 +325,7 @@ static void run_timers(struct slirp_be *s)
 		if (t->cb)
 			t->cb(t->cb_opaque);
 		else
-			slirp_handle_timer(s->slirp, t->id, t->cb_opaque);
+			sl.handle_timer(s->slirp, t->id, t->cb_opaque);
 	}
 }
 
@@ -305,7 +334,7 @@ static void slirp_work(struct slirp_be *s)
 {
 	int n = s->npfd ? poll(s->pfd, s->npfd, 0) : 0;
 
-	slirp_pollfds_poll(s->slirp, n < 0, get_revents, s);
+	sl.poll(s->slirp, n < 0, get_revents, s);
 	run_timers(s);
 	slirp_sync(s);
 	if (s->tx_waiting) {
@@ -355,7 +384,7 @@ static int sl_send(struct net_backend *b, unsigned q, const struct iovec *iov, i
 	}
 	if (skip || len < 14)
 		return -EINVAL;
-	slirp_input(s->slirp, s->buf, (int)len);
+	sl.input(s->slirp, s->buf, (int)len);
 	slirp_sync(s); /* a new connection brings a new socket to watch */
 	return 0;
 }
@@ -433,7 +462,7 @@ static void sl_destroy(struct net_backend *b)
 			close(s->fds[i]);
 		}
 	if (s->slirp)
-		slirp_cleanup(s->slirp);
+		sl.cleanup(s->slirp);
 	while (s->head) {
 		struct pkt *p = s->head;
 
@@ -471,9 +500,12 @@ int net_slirp_create(struct net_backend **out, const struct net_config *o,
 		.if_mtu = 1500,
 		.if_mru = 1500,
 	};
-	struct slirp_be *s = calloc(1, sizeof(*s));
-	int ret;
+	struct slirp_be *s;
+	int ret = load_slirp(e);
 
+	if (ret)
+		return ret;
+	s = calloc(1, sizeof(*s));
 	if (!s)
 		return errf(e, -ENOMEM, "out of memory");
 	s->b = (struct net_backend){.ops = &slirp_ops, .kind = "user", .queues = 1,
@@ -486,7 +518,7 @@ int net_slirp_create(struct net_backend **out, const struct net_config *o,
 		ret = errf(e, -errno, "user network: %s", strerror(errno));
 		goto fail;
 	}
-	s->slirp = slirp_new(&cfg, &slirp_cbs, s);
+	s->slirp = sl.new_(&cfg, &slirp_cbs, s);
 	if (!s->slirp) {
 		ret = errf(e, -ENOMEM, "user network: libslirp failed to start");
 		goto fail;
@@ -497,7 +529,7 @@ int net_slirp_create(struct net_backend **out, const struct net_config *o,
 		struct in_addr guest = {.s_addr = htonl(f->guest_addr ? f->guest_addr
 							       : SLIRP_GUEST_ADDR)};
 
-		if (slirp_add_hostfwd(s->slirp, f->udp, host, f->host_port, guest,
+		if (sl.add_hostfwd(s->slirp, f->udp, host, f->host_port, guest,
 				      f->guest_port) < 0) {
 			ret = errf(e, -EADDRINUSE,
 				   "hostfwd=%s:%u-:%u: cannot listen on host port %u (in use?)",

@@ -1,1 +1,1 @@
-fuzz_vmc_DEPS := src/import/vmc.c src/util/err.c
+fuzz_vmc_DEPS := src/import/vmc.c src/util/dynlib.c src/util/err.c

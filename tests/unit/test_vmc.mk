@@ -1,1 +1,1 @@
-test_vmc_DEPS := src/import/vmc.c src/util/err.c
+test_vmc_DEPS := src/import/vmc.c src/util/dynlib.c src/util/err.c
