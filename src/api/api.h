@@ -1,4 +1,4 @@
-/* api.h: the control API server: HTTP/1.1 + JSON on a Unix socket (libmicrohttpd), driven by
+/* api.h: the control API server: HTTP/1.1 + JSON on a Unix socket (http-parser), driven by
  * the VM's event loop; handlers never run on a vCPU thread. Routes in api/routes.c, endpoint
  * reference in docs/API.md. */
 #ifndef TV_API_H

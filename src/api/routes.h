@@ -11,7 +11,6 @@
 struct json_object;
 
 #define API_PREFIX "/api/v1/"
-#define API_BODY_MAX (64u << 10) /* larger request bodies get 413 */
 
 enum api_op {
 	OP_PING,

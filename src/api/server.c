@@ -1,19 +1,22 @@
-/* server.c: libmicrohttpd on the API socket, driven by the VM's event loop (external epoll
- * mode: libmicrohttpd's epoll fd is one watch of the loop, a timerfd covers its timeouts).
- * Limits keep a slow or hostile client from holding anything up: at most API_MAX_CONN
- * connections, API_CONN_TIMEOUT_S of silence closes one, headers beyond API_HEADER_MEM get 431,
- * bodies beyond API_BODY_MAX get 413. Every handler is short and never blocks on a client. */
+/* server.c: the API socket on the VM's event loop: connections accepted, read and written
+ * without blocking, each request parsed by http.c and answered by the handlers. Limits keep a
+ * slow or hostile client from holding anything up: at most API_MAX_CONN connections,
+ * API_CONN_TIMEOUT_S of silence closes one, headers beyond HTTP_HEADER_MAX get 431, bodies
+ * beyond HTTP_BODY_MAX get 413, a client that queues answers without reading them
+ * (API_OUT_MAX) is dropped. Every handler is short and never blocks on a client. */
 #include <errno.h>
-#include <microhttpd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/epoll.h>
+#include <sys/socket.h>
 #include <sys/timerfd.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
 
+#include "api/http.h"
 #include "api/server.h"
 #include "util/log.h"
 #include "vm/loop.h"
@@ -21,40 +24,29 @@
 
 #define API_MAX_CONN 512
 #define API_CONN_TIMEOUT_S 10
-#define API_HEADER_MEM (32u << 10)
-/* An oversized body is read and dropped up to this much, so the client, still sending, reads
- * the 413 instead of a reset; beyond it the connection is closed at once. */
-#define API_DISCARD_MAX (16u << 20)
+#define API_OUT_MAX (4u << 20)
+#define API_READ_BUF 16384
 
-/* One request in progress. */
-struct req {
-	size_t len, cap;
-	size_t dropped; /* bytes of an oversized body read and dropped */
-	char *body;   /* grown as the body arrives, at most API_BODY_MAX */
-	bool too_big;
-	bool stop_after;
+struct api_conn {
+	struct api *a;
+	int fd;
+	struct http_conn h;
+	char *out; /* answers not yet written */
+	size_t out_len, out_off;
+	bool writing;	  /* watching EPOLLOUT (not EPOLLIN) */
+	bool close_after; /* close once out is written */
+	bool stop_after;  /* then stop the VM (op says how) */
 	enum api_op op;
+	time_t last; /* CLOCK_MONOTONIC seconds of the last progress */
+	struct api_conn *prev, *next;
 };
 
-/* Append a piece of the body; false when it would pass API_BODY_MAX (or memory ran out). */
-static bool body_append(struct req *rq, const char *data, size_t n)
+static time_t now_s(void)
 {
-	if (rq->len + n > API_BODY_MAX)
-		return false;
-	if (rq->len + n > rq->cap) {
-		size_t cap = rq->cap ? rq->cap : 1024;
-		char *b;
+	struct timespec ts;
 
-		while (cap < rq->len + n)
-			cap *= 2;
-		if (!(b = realloc(rq->body, cap)))
-			return false;
-		rq->body = b;
-		rq->cap = cap;
-	}
-	memcpy(rq->body + rq->len, data, n);
-	rq->len += n;
-	return true;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec;
 }
 
 void api_reply_error(struct api_reply *rep, int status, const char *msg)
@@ -67,16 +59,52 @@ void api_reply_error(struct api_reply *rep, int status, const char *msg)
 	if (!o)
 		return;
 	json_object_object_add(o, "error", json_object_new_string(msg));
-	rep->body = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	rep->body = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+								 JSON_C_TO_STRING_NOSLASHESCAPE));
 	json_object_put(o);
 }
 
-static enum MHD_Result send_reply(struct MHD_Connection *c, struct api_reply *rep,
-				  const char *allow)
+/* Add or change fd in the API's own epoll set (ptr: its connection, NULL: the listening
+ * socket). 0 or -errno. */
+static int watch(struct api *a, int op, int fd, uint32_t events, struct api_conn *ptr)
 {
-	struct MHD_Response *r;
-	enum MHD_Result ret;
-	size_t len = rep->body ? strlen(rep->body) : 0;
+	struct epoll_event ev = {.events = events, .data.ptr = ptr};
+
+	return epoll_ctl(a->epfd, op, fd, &ev) ? -errno : 0;
+}
+
+/* Queue bytes to write; false when the client already has too much unread. */
+static bool queue_out(struct api_conn *c, char *buf, size_t len)
+{
+	char *o;
+
+	if (!buf)
+		return false;
+	if (c->out_len - c->out_off + len > API_OUT_MAX) {
+		free(buf);
+		return false;
+	}
+	if (!c->out) {
+		c->out = buf;
+		c->out_len = len;
+		c->out_off = 0;
+		return true;
+	}
+	o = realloc(c->out, c->out_len + len);
+	if (o) {
+		memcpy(o + c->out_len, buf, len);
+		c->out = o;
+		c->out_len += len;
+	}
+	free(buf);
+	return o != NULL;
+}
+
+/* Queue rep (its body freed) as the answer to the current request. */
+static bool queue_reply(struct api_conn *c, struct api_reply *rep, const char *allow)
+{
+	size_t len = rep->body ? strlen(rep->body) : 0, n;
+	char *buf;
 
 	if (rep->body && !strcmp(rep->ctype, "application/json")) {
 		char *with_nl = realloc(rep->body, len + 2);
@@ -87,37 +115,24 @@ static enum MHD_Result send_reply(struct MHD_Connection *c, struct api_reply *re
 			rep->body[len] = '\0';
 		}
 	}
-	r = MHD_create_response_from_buffer(len, rep->body ? rep->body : (char *)"",
-					    rep->body ? MHD_RESPMEM_MUST_FREE
-						      : MHD_RESPMEM_PERSISTENT);
-	if (!r) {
-		free(rep->body);
-		return MHD_NO;
-	}
-	if (rep->body)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_CONTENT_TYPE, rep->ctype);
-	if (allow)
-		MHD_add_response_header(r, MHD_HTTP_HEADER_ALLOW, allow);
-	ret = MHD_queue_response(c, (unsigned)rep->status, r);
-	MHD_destroy_response(r);
-	return ret;
+	buf = http_format(rep->status, rep->ctype, rep->body, len, allow, c->close_after, &n);
+	free(rep->body);
+	rep->body = NULL;
+	return queue_out(c, buf, n);
 }
 
-static enum MHD_Result error_now(struct MHD_Connection *c, int status, const char *msg,
-				 const char *allow)
+static bool queue_error(struct api_conn *c, int status, const char *msg, const char *allow)
 {
 	struct api_reply rep;
 
 	api_reply_error(&rep, status, msg);
-	return send_reply(c, &rep, allow);
+	return queue_reply(c, &rep, allow);
 }
 
-static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const char *url,
-				  const char *method, const char *version,
-				  const char *upload, size_t *upload_len, void **con_cls)
+/* Answer the request the parser holds. */
+static bool answer(struct api_conn *c)
 {
-	struct api *a = cls;
-	struct req *rq = *con_cls;
+	struct http_request *rq = &c->h.rq;
 	const struct api_route *r;
 	struct api_reply rep = {0};
 	struct json_object *body = NULL;
@@ -125,125 +140,268 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 	char allow[32], msg[300];
 	int status;
 
-	if (!rq) {
-		const char *cl = MHD_lookup_connection_value(c, MHD_HEADER_KIND,
-							     MHD_HTTP_HEADER_CONTENT_LENGTH);
-
-		if (cl && strtoull(cl, NULL, 10) > API_DISCARD_MAX) {
-			snprintf(msg, sizeof(msg), "request body too large (at most %u bytes)",
-				 API_BODY_MAX);
-			return error_now(c, 413, msg, NULL);
-		}
-		rq = calloc(1, sizeof(*rq));
-		if (!rq)
-			return MHD_NO;
-		*con_cls = rq;
-		return MHD_YES;
-	}
-	if (*upload_len) {
-		if (!rq->too_big && !body_append(rq, upload, *upload_len))
-			rq->too_big = true;
-		if (rq->too_big && (rq->dropped += *upload_len) > API_DISCARD_MAX)
-			return MHD_NO; /* close: a client streaming without end */
-		*upload_len = 0;
-		return MHD_YES;
-	}
-	if (rq->too_big) {
-		snprintf(msg, sizeof(msg), "request body too large (at most %u bytes)",
-			 API_BODY_MAX);
-		return error_now(c, 413, msg, NULL);
-	}
-	r = api_route_find(method, url, &status, allow, sizeof(allow));
+	if (!rq->keep_alive)
+		c->close_after = true;
+	if (rq->too_big)
+		return queue_error(c, 413, "request body too large (at most 65536 bytes)", NULL);
+	r = api_route_find(rq->method, rq->path, &status, allow, sizeof(allow));
 	if (!r) {
 		if (status == 405)
-			snprintf(msg, sizeof(msg), "method %.16s is not allowed on %.200s (allowed: %s)",
-				 method, url, allow);
+			snprintf(msg, sizeof(msg),
+				 "method %.16s is not allowed on %.200s (allowed: %s)", rq->method,
+				 rq->path, allow);
 		else
-			snprintf(msg, sizeof(msg), "no such endpoint: %.200s", url);
-		return error_now(c, status, msg, status == 405 ? allow : NULL);
+			snprintf(msg, sizeof(msg), "no such endpoint: %.200s", rq->path);
+		return queue_error(c, status, msg, status == 405 ? allow : NULL);
 	}
 	if (api_parse_body(rq->body ? rq->body : "", rq->len, &body, &e))
-		return error_now(c, 400, e.msg, NULL);
-	api_handle(a, r, body, &rep);
+		return queue_error(c, 400, e.msg, NULL);
+	api_handle(c->a, r, body, &rep);
 	json_object_put(body);
-	rq->stop_after = rep.stop_after;
-	rq->op = r->op;
-	return send_reply(c, &rep, NULL);
+	if (rep.stop_after) {
+		c->stop_after = true;
+		c->op = r->op;
+	}
+	return queue_reply(c, &rep, NULL);
 }
 
-/* After an answer went out (or the client left): carry out a stop it announced. */
-static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls,
-			 enum MHD_RequestTerminationCode why)
+/* Carry out a stop an answer announced (shutdown, reboot), once. */
+static void do_stop(struct api_conn *c)
 {
-	struct api *a = cls;
-	struct req *rq = *con_cls;
-
-	if (!rq)
+	if (!c->stop_after)
 		return;
-	if (rq->stop_after) {
-		if (rq->op == OP_REBOOT) {
-			atomic_store(&a->vm->life.restart, true);
-			vm_request_stop(a->vm, VM_STOP_REBOOT, 0);
+	c->stop_after = false;
+	if (c->op == OP_REBOOT) {
+		atomic_store(&c->a->vm->life.restart, true);
+		vm_request_stop(c->a->vm, VM_STOP_REBOOT, 0);
+	} else {
+		vm_request_stop(c->a->vm, VM_STOP_API_SHUTDOWN, 0);
+	}
+}
+
+static void conn_free(struct api_conn *c)
+{
+	struct api *a = c->a;
+
+	close(c->fd); /* leaves a->epfd by itself */
+	if (c->prev)
+		c->prev->next = c->next;
+	else
+		a->conns = c->next;
+	if (c->next)
+		c->next->prev = c->prev;
+	a->nconns--;
+	if (a->accept_paused && a->nconns < API_MAX_CONN &&
+	    watch(a, EPOLL_CTL_MOD, a->p.listen_fd, EPOLLIN, NULL) == 0)
+		a->accept_paused = false;
+	http_conn_free(&c->h);
+	free(c->out);
+	free(c);
+}
+
+/* The client left or must go: a stop its request announced still happens. */
+static void conn_close(struct api_conn *c)
+{
+	do_stop(c);
+	conn_free(c);
+}
+
+/* Write what is queued. false when the connection was closed. */
+static bool flush(struct api_conn *c)
+{
+	while (c->out_off < c->out_len) {
+		ssize_t n = send(c->fd, c->out + c->out_off, c->out_len - c->out_off, MSG_NOSIGNAL);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0 && errno == EAGAIN) {
+			if (!c->writing && watch(c->a, EPOLL_CTL_MOD, c->fd, EPOLLOUT, c) == 0)
+				c->writing = true;
+			return true;
+		}
+		if (n <= 0) {
+			conn_close(c);
+			return false;
+		}
+		c->out_off += (size_t)n;
+		c->last = now_s();
+	}
+	free(c->out);
+	c->out = NULL;
+	c->out_len = c->out_off = 0;
+	do_stop(c);
+	if (c->close_after) {
+		conn_free(c);
+		return false;
+	}
+	if (c->writing && watch(c->a, EPOLL_CTL_MOD, c->fd, EPOLLIN, c) == 0)
+		c->writing = false;
+	return true;
+}
+
+/* Parse and answer everything in buf. false when the connection was closed. */
+static bool process(struct api_conn *c, const char *buf, size_t len)
+{
+	static const char cont[] = "HTTP/1.1 100 Continue\r\n\r\n";
+	size_t off = 0;
+
+	while (off < len && !c->close_after) {
+		enum http_step step;
+		bool ok = true;
+
+		off += http_conn_feed(&c->h, buf + off, len - off, &step);
+		if (step == HTTP_STEP_REQUEST) {
+			ok = answer(c);
+			http_conn_next(&c->h);
+		} else if (step == HTTP_STEP_CONTINUE) {
+			ok = queue_out(c, strdup(cont), sizeof(cont) - 1);
+		} else if (step == HTTP_STEP_FAIL) {
+			c->close_after = true;
+			ok = queue_error(c, c->h.rq.fail_status, c->h.rq.fail_msg, NULL);
 		} else {
-			vm_request_stop(a->vm, VM_STOP_API_SHUTDOWN, 0);
+			break;
+		}
+		if (!ok) {
+			conn_close(c);
+			return false;
 		}
 	}
-	free(rq->body);
-	free(rq);
-	*con_cls = NULL;
+	return flush(c);
 }
 
-/* Run libmicrohttpd, then arm the timer for its next timeout. */
-static void api_run(struct api *a)
+static void on_conn(struct api_conn *c, uint32_t events)
 {
-	MHD_UNSIGNED_LONG_LONG ms;
-	struct itimerspec it = {{0, 0}, {0, 0}};
+	char buf[API_READ_BUF];
+	ssize_t n;
 
-	MHD_run(a->d);
-	if (MHD_get_timeout(a->d, &ms) == MHD_YES) {
-		it.it_value.tv_sec = (time_t)(ms / 1000);
-		it.it_value.tv_nsec = (long)(ms % 1000) * 1000000 + 1; /* 0 would disarm */
+	if (c->writing) {
+		if (!(events & (EPOLLERR | EPOLLHUP)) || c->out_off < c->out_len)
+			flush(c);
+		return;
 	}
-	timerfd_settime(a->timer_fd, 0, &it, NULL);
+	n = recv(c->fd, buf, sizeof(buf), 0);
+	if (n < 0 && (errno == EAGAIN || errno == EINTR))
+		return;
+	if (n <= 0) {
+		conn_close(c);
+		return;
+	}
+	c->last = now_s();
+	process(c, buf, (size_t)n);
 }
 
-static void on_mhd(void *opaque, uint32_t events) { api_run(opaque); }
-
-static void on_timer(void *opaque, uint32_t events)
+/* Close connections silent for API_CONN_TIMEOUT_S; the tick runs while any is open. */
+static void on_tick(void *opaque, uint32_t events)
 {
 	struct api *a = opaque;
+	time_t t = now_s();
 	uint64_t n;
 
 	if (read(a->timer_fd, &n, sizeof(n)) < 0) {
-		/* EAGAIN: re-armed meanwhile */
+		/* EAGAIN: nothing */
 	}
-	api_run(a);
+	for (struct api_conn *c = a->conns, *next; c; c = next) {
+		next = c->next;
+		if (t - c->last >= API_CONN_TIMEOUT_S)
+			conn_close(c);
+	}
+	if (a->accept_paused && a->nconns < API_MAX_CONN &&
+	    watch(a, EPOLL_CTL_MOD, a->p.listen_fd, EPOLLIN, NULL) == 0)
+		a->accept_paused = false;
+	if (!a->conns && !a->accept_paused)
+		timerfd_settime(a->timer_fd, 0, &(struct itimerspec){{0, 0}, {0, 0}}, NULL);
+}
+
+/* Start the 1 s tick (idle timeouts, a paused accept) if it is not running. */
+static void arm_tick(struct api *a)
+{
+	struct itimerspec cur;
+
+	if (timerfd_gettime(a->timer_fd, &cur) == 0 && !cur.it_interval.tv_sec)
+		timerfd_settime(a->timer_fd, 0, &(struct itimerspec){{1, 0}, {1, 0}}, NULL);
+}
+
+static void on_accept(struct api *a)
+{
+
+	for (;;) {
+		struct api_conn *c;
+		int fd;
+
+		if (a->nconns >= API_MAX_CONN) {
+			/* the next clients wait in the socket's backlog until a slot frees */
+			if (watch(a, EPOLL_CTL_MOD, a->p.listen_fd, 0, NULL) == 0)
+				a->accept_paused = true;
+			return;
+		}
+		fd = accept4(a->p.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+		if (fd < 0 && errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
+			/* out of descriptors or memory: wait until a connection closes, or the
+			 * next tick, instead of spinning on a socket that stays readable */
+			if (watch(a, EPOLL_CTL_MOD, a->p.listen_fd, 0, NULL) == 0)
+				a->accept_paused = true;
+			arm_tick(a);
+			return;
+		}
+		if (fd < 0)
+			return;
+		if (!(c = calloc(1, sizeof(*c)))) {
+			close(fd);
+			continue;
+		}
+		c->a = a;
+		c->fd = fd;
+		c->last = now_s();
+		http_conn_init(&c->h);
+		if (watch(a, EPOLL_CTL_ADD, fd, EPOLLIN, c)) {
+			http_conn_free(&c->h);
+			free(c);
+			close(fd);
+			continue;
+		}
+		arm_tick(a);
+		c->next = a->conns;
+		if (a->conns)
+			a->conns->prev = c;
+		a->conns = c;
+		a->nconns++;
+	}
+}
+
+/* The API's epoll set is one watch of the VM's loop (the loop's own table is small). */
+static void on_events(void *opaque, uint32_t events)
+{
+	struct api *a = opaque;
+	struct epoll_event ev[64];
+	int n = epoll_wait(a->epfd, ev, 64, 0);
+
+	for (int i = 0; i < n; i++) {
+		if (ev[i].data.ptr)
+			on_conn(ev[i].data.ptr, ev[i].events);
+		else
+			on_accept(a);
+	}
 }
 
 static void api_destroy(void *opaque)
 {
 	struct api *a = opaque;
 
-	/* The loop thread has ended: nothing else touches the daemon. Quiescing hands the
-	 * listening socket back (it stays open for the next VM); stopping closes every
-	 * connection. */
-	if (a->d) {
-		MHD_quiesce_daemon(a->d);
-		MHD_stop_daemon(a->d);
-	}
+	/* The loop has been destroyed (vm_destroy): nothing else touches the connections. The
+	 * listening socket stays open for the next VM (--on-reboot restart). */
+	while (a->conns)
+		conn_free(a->conns);
 	if (a->timer_fd >= 0)
 		close(a->timer_fd);
+	if (a->epfd >= 0)
+		close(a->epfd);
 	free(a->config_json);
 	free(a);
 }
 
-/* libmicrohttpd's own complaints (a client's bad request) are not the monitor's. */
-static void mhd_log(void *cls, const char *fmt, va_list ap) {}
-
 int api_start(struct vm *vm, const struct api_params *p, struct err *e)
 {
 	struct api *a = calloc(1, sizeof(*a));
-	const union MHD_DaemonInfo *info;
 	int ret;
 
 	if (!a)
@@ -256,33 +414,21 @@ int api_start(struct vm *vm, const struct api_params *p, struct err *e)
 	a->p.socket_path = a->socket_path;
 	a->config_json = vm_config_to_json(&vm->cfg, false); /* the --config file format */
 	a->timer_fd = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
-	if (a->timer_fd < 0 || !a->config_json) {
-		ret = errf(e, a->timer_fd < 0 ? -errno : -ENOMEM, "cannot set up the API: %s",
-			   a->timer_fd < 0 ? strerror(errno) : "out of memory");
+	a->epfd = epoll_create1(EPOLL_CLOEXEC);
+	if (a->timer_fd < 0 || a->epfd < 0 || !a->config_json) {
+		ret = errf(e, a->config_json ? -errno : -ENOMEM, "cannot set up the API: %s",
+			   a->config_json ? strerror(errno) : "out of memory");
 		api_destroy(a);
 		return ret;
 	}
-	a->d = MHD_start_daemon(MHD_USE_EPOLL | MHD_USE_TURBO | MHD_USE_ERROR_LOG, 0, NULL, NULL,
-				on_request, a, MHD_OPTION_LISTEN_SOCKET, p->listen_fd,
-				MHD_OPTION_CONNECTION_LIMIT, (unsigned)API_MAX_CONN,
-				MHD_OPTION_CONNECTION_TIMEOUT, (unsigned)API_CONN_TIMEOUT_S,
-				MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t)API_HEADER_MEM,
-				MHD_OPTION_NOTIFY_COMPLETED, on_completed, a,
-				MHD_OPTION_EXTERNAL_LOGGER, mhd_log, NULL, MHD_OPTION_END);
-	info = a->d ? MHD_get_daemon_info(a->d, MHD_DAEMON_INFO_EPOLL_FD) : NULL;
-	if (!info) {
-		ret = errf(e, -EIO, "cannot start the API server (libmicrohttpd)");
-		api_destroy(a);
-		return ret;
-	}
-	a->mhd_fd = info->epoll_fd;
 	ret = vm_add_device(vm, "api", a, api_destroy);
 	if (ret) {
 		api_destroy(a);
 		return errf(e, ret, "out of memory");
 	}
-	if ((ret = loop_add(vm->loop, a->mhd_fd, EPOLLIN, on_mhd, a)) ||
-	    (ret = loop_add(vm->loop, a->timer_fd, EPOLLIN, on_timer, a)))
+	if ((ret = watch(a, EPOLL_CTL_ADD, p->listen_fd, EPOLLIN, NULL)) ||
+	    (ret = loop_add(vm->loop, a->timer_fd, EPOLLIN, on_tick, a)) ||
+	    (ret = loop_add(vm->loop, a->epfd, EPOLLIN, on_events, a)))
 		return errf(e, ret, "cannot watch the API socket: %s", strerror(-ret));
 	return 0;
 }

@@ -8,13 +8,15 @@
 #include "api/api.h"
 #include "api/routes.h"
 
-struct MHD_Daemon;
+struct api_conn;
 
 struct api {
 	struct vm *vm;
-	struct MHD_Daemon *d;
-	int mhd_fd;    /* libmicrohttpd's epoll fd, watched by the VM's loop */
-	int timer_fd;  /* when libmicrohttpd wants to run again (timeouts) */
+	int epfd;		/* the listening socket and every connection; one loop watch */
+	struct api_conn *conns; /* open connections (server.c) */
+	unsigned nconns;
+	bool accept_paused; /* API_MAX_CONN are open: listen_fd is not watched */
+	int timer_fd;	    /* a 1 s tick while connections are open (idle timeouts) */
 	struct api_params p;
 	char name[80];
 	char socket_path[120];
@@ -26,7 +28,7 @@ struct api_reply {
 	int status;
 	char *body;
 	const char *ctype;
-	bool stop_after;  /* stop the VM once this answer is sent (shutdown, reboot) */
+	bool stop_after; /* stop the VM once this answer is sent (shutdown, reboot) */
 };
 
 /* Carry out route r with body (a JSON object or NULL) and fill rep. Event-loop thread. */

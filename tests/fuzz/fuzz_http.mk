@@ -1,0 +1,1 @@
+fuzz_http_DEPS := src/api/http.c

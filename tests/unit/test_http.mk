@@ -1,0 +1,1 @@
+test_http_DEPS := src/api/http.c
