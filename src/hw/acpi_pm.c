@@ -5,10 +5,10 @@
  *                          RTC_EN 10
  *   PLAT_PM1A_CNT_PORT     PM1_CNT (16 bits): SCI_EN bit 0 always reads 1 (SMI_CMD is 0),
  *                          BM_RLD 1, SLP_TYP 10-12; SLP_EN (bit 13, write-only) with SLP_TYP ==
- *                          ACPI_S5_SLP_TYP stops the VM with VM_STOP_POWEROFF; other sleep
+ *                          ACPI_S5_SLP_TYP stops the VM with DEVIF_STOP_POWEROFF; other sleep
  *                          types are ignored (the DSDT offers only S5).
  *   PLAT_PM_TMR_PORT       PM_TMR (read-only): 24-bit count at ACPI_PM_TMR_HZ, CLOCK_MONOTONIC
- *   PLAT_RESET_PORT        RESET_REG: writing PLAT_RESET_VALUE stops with VM_STOP_REBOOT.
+ *   PLAT_RESET_PORT        RESET_REG: writing PLAT_RESET_VALUE stops with DEVIF_STOP_REBOOT.
  * Other ports of the block read all ones and ignore writes. Any access size works bytewise.
  * The SCI (PLAT_SCI_IRQ, level) is high while PM1_STS & PM1_EN has a bit set; only the power
  * button sets a status bit (pm_power_button). Not emulated: TMR_STS (timer carry), GPE blocks,
@@ -21,8 +21,7 @@
 
 #include "hw/acpi_pm.h"
 #include "util/log.h"
-#include "vm/device.h"
-#include "vm/vm.h"
+#include "vm/devif.h"
 #include "x86/acpi.h"
 #include "x86/platform.h"
 
@@ -73,7 +72,7 @@ static void pm_update_sci(struct acpi_pm *p)
 
 	if (level == p->sci_level)
 		return;
-	ret = vm_set_irq(p->vm, PLAT_SCI_IRQ, level);
+	ret = devif_set_irq(p->vm, PLAT_SCI_IRQ, level);
 	if (ret == 0) {
 		p->sci_level = level;
 	} else if (!p->sci_warned) {
@@ -111,7 +110,8 @@ static void pm_pio_read(void *opaque, uint64_t off, uint8_t *data, unsigned len)
 static void pm_pio_write(void *opaque, uint64_t off, const uint8_t *data, unsigned len)
 {
 	struct acpi_pm *p = opaque;
-	enum vm_stop_reason stop = VM_RUNNING;
+	enum devif_stop stop = DEVIF_STOP_REBOOT;
+	bool stopping = false;
 	uint16_t cnt;
 	bool cnt_hi = false;
 	unsigned i;
@@ -133,24 +133,26 @@ static void pm_pio_write(void *opaque, uint64_t off, const uint8_t *data, unsign
 			cnt = (uint16_t)((cnt & ~(0xffu << sh)) | ((unsigned)data[i] << sh));
 			cnt_hi |= sh != 0;
 		} else if (o == OFF_RESET && data[i] == PLAT_RESET_VALUE) {
-			stop = VM_STOP_REBOOT;
+			stopping = true;
 		}
 	}
 	p->cnt = cnt & PM1_CNT_MASK;
 	if (cnt_hi && (cnt & ACPI_PM1_CNT_SLP_EN) &&
-	    (cnt & ACPI_PM1_CNT_SLP_TYP_MASK) >> ACPI_PM1_CNT_SLP_TYP_SHIFT == ACPI_S5_SLP_TYP)
-		stop = VM_STOP_POWEROFF;
+	    (cnt & ACPI_PM1_CNT_SLP_TYP_MASK) >> ACPI_PM1_CNT_SLP_TYP_SHIFT == ACPI_S5_SLP_TYP) {
+		stop = DEVIF_STOP_POWEROFF;
+		stopping = true;
+	}
 	pm_update_sci(p);
 	pthread_mutex_unlock(&p->lock);
-	if (stop != VM_RUNNING)
-		vm_request_stop(p->vm, stop, 0);
+	if (stopping)
+		devif_request_stop(p->vm, stop);
 }
 
 static const struct bus_ops pm_ops = {.read = pm_pio_read, .write = pm_pio_write};
 
 int pm_power_button(struct vm *vm)
 {
-	const struct bus_range *r = bus_find(&vm->pio, PLAT_PM_PORT);
+	const struct bus_range *r = devif_pio_find(vm, PLAT_PM_PORT);
 	struct acpi_pm *p;
 
 	if (!r || r->ops != &pm_ops)
@@ -181,12 +183,12 @@ static int pm_init(struct vm *vm)
 	p->vm = vm;
 	p->t0_ns = mono_ns();
 	pthread_mutex_init(&p->lock, NULL);
-	ret = vm_add_device(vm, "acpi_pm", p, pm_destroy);
+	ret = devif_add_device(vm, "acpi_pm", p, pm_destroy);
 	if (ret) {
 		pm_destroy(p);
 		return ret;
 	}
-	return bus_register(&vm->pio, PLAT_PM_PORT, PLAT_PM_LEN, &pm_ops, p, "acpi-pm");
+	return devif_pio_register(vm, PLAT_PM_PORT, PLAT_PM_LEN, &pm_ops, p, "acpi-pm");
 }
 
 DEVICE_REGISTER(acpi_pm, DEV_PHASE_PLATFORM, pm_init);

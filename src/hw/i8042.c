@@ -11,15 +11,14 @@
  *   clear resets)  0xd2/0xd3 echo the next data byte as keyboard/AUX data  0xd4 next byte to
  *   the (absent) mouse: dropped   0xdd/0xdf A20 off/on   0xe0 test inputs -> 0x00
  *   0xf0-0xff pulse output lines: bit 0 clear (0xfe) resets.
- * A reset is vm_request_stop(VM_STOP_REBOOT). Data bytes meant for the keyboard are dropped,
+ * A reset is devif_request_stop(DEVIF_STOP_REBOOT). Data bytes meant for the keyboard are dropped,
  * and no interrupt is ever raised (no device behind it); the output buffer holds one byte. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "vm/device.h"
-#include "vm/vm.h"
+#include "vm/devif.h"
 #include "x86/platform.h"
 
 #ifndef PLAT_PORT92 /* not (yet) in x86/platform.h */
@@ -177,7 +176,7 @@ static void kbc_access(struct i8042 *k, unsigned which, uint8_t *data, unsigned 
 	}
 	pthread_mutex_unlock(&k->lock);
 	if (reset)
-		vm_request_stop(k->vm, VM_STOP_REBOOT, 0);
+		devif_request_stop(k->vm, DEVIF_STOP_REBOOT);
 }
 
 #define KBC_PORT_OPS(name, port)                                                                   \
@@ -217,16 +216,16 @@ static int i8042_init(struct vm *vm)
 	k->ram[0] = 0x45; /* translate, system flag, keyboard interrupt */
 	k->outport = OUT_RESET | OUT_A20;
 	k->port92 = OUT_A20;
-	ret = vm_add_device(vm, "i8042", k, i8042_destroy);
+	ret = devif_add_device(vm, "i8042", k, i8042_destroy);
 	if (ret) {
 		i8042_destroy(k);
 		return ret;
 	}
-	ret = bus_register(&vm->pio, PLAT_I8042_DATA, 1, &kbc_data_port_ops, k, "i8042-data");
+	ret = devif_pio_register(vm, PLAT_I8042_DATA, 1, &kbc_data_port_ops, k, "i8042-data");
 	if (!ret)
-		ret = bus_register(&vm->pio, PLAT_I8042_CMD, 1, &kbc_cmd_port_ops, k, "i8042-cmd");
+		ret = devif_pio_register(vm, PLAT_I8042_CMD, 1, &kbc_cmd_port_ops, k, "i8042-cmd");
 	if (!ret)
-		ret = bus_register(&vm->pio, PLAT_PORT92, 1, &kbc_port92_ops, k, "port92");
+		ret = devif_pio_register(vm, PLAT_PORT92, 1, &kbc_port92_ops, k, "port92");
 	return ret;
 }
 

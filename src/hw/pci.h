@@ -47,6 +47,6 @@ uint64_t pci_alloc_bar(struct pci_host *h, uint64_t size, bool high);
 /* Threading: cfg_read/cfg_write run on vCPU threads, possibly several at once, without the
  * host's lock held; a device serializes its own state. Only function 0 of each slot is
  * visible unless registered with pci_register_function; the extended space (256..4095) is reached through ECAM only. Register devices
- * before the vCPUs start (DEV_PHASE_PCI); vm->pci is set at DEV_PHASE_CORE. */
+ * before the vCPUs start (DEV_PHASE_PCI); devif_pci returns the host from DEV_PHASE_CORE on. */
 
 #endif

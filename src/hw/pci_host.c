@@ -21,9 +21,8 @@
 
 #include "hw/pci.h"
 #include "util/bytes.h"
-#include "vm/coalesced.h"
-#include "vm/device.h"
-#include "vm/vm.h"
+#include "vm/config.h"
+#include "vm/devif.h"
 #include "x86/platform.h"
 
 #define PCI_NSLOTS 32
@@ -199,7 +198,7 @@ static void pci_io(struct pci_host *h, uint64_t off, uint8_t *data, unsigned len
 		}
 	}
 	if (reset)
-		vm_request_stop(h->vm, VM_STOP_REBOOT, 0);
+		devif_request_stop(h->vm, DEVIF_STOP_REBOOT);
 }
 
 static void pci_pio_read(void *opaque, uint64_t off, uint8_t *data, unsigned len)
@@ -319,8 +318,8 @@ static void pci_host_destroy(void *opaque)
 {
 	struct pci_host *h = opaque;
 
-	if (h->vm->pci == h)
-		h->vm->pci = NULL;
+	if (devif_pci(h->vm) == h)
+		devif_set_pci(h->vm, NULL);
 	pthread_mutex_destroy(&h->lock);
 	free(h);
 }
@@ -334,28 +333,30 @@ static int pci_host_init(struct vm *vm)
 		return -ENOMEM;
 	h->vm = vm;
 	h->mmio32_next = PLAT_PCI_MMIO32_BASE;
-	h->mmio64_next = plat_pci_mmio64_base(vm->cfg.mem_size);
+	h->mmio64_next = plat_pci_mmio64_base(devif_config(vm)->mem_size);
 	h->mmio64_end = h->mmio64_next + PLAT_PCI_MMIO64_SIZE;
 	pthread_mutex_init(&h->lock, NULL);
-	h->i440fx = vm->cfg.firmware == FIRMWARE_BIOS;
+	h->i440fx = devif_config(vm)->firmware == FIRMWARE_BIOS;
 	hb_init(h->hb, h->i440fx);
-	ret = vm_add_device(vm, "pci_host", h, pci_host_destroy);
+	ret = devif_add_device(vm, "pci_host", h, pci_host_destroy);
 	if (ret) {
 		pci_host_destroy(h);
 		return ret;
 	}
-	vm->pci = h;
-	ret = bus_register(&vm->pio, PLAT_PCI_CONF_PORT, PCI_CONF_NPORTS, &pci_conf_ops, h,
-			   "pci-conf");
+	ret = devif_set_pci(vm, h);
 	if (ret)
 		return ret;
-	ret = bus_register(&vm->mmio, PLAT_PCI_ECAM_BASE, PLAT_PCI_ECAM_SIZE, &ecam_ops, h,
-			   "pci-ecam");
+	ret = devif_pio_register(vm, PLAT_PCI_CONF_PORT, PCI_CONF_NPORTS, &pci_conf_ops, h,
+				 "pci-conf");
+	if (ret)
+		return ret;
+	ret = devif_mmio_register(vm, PLAT_PCI_ECAM_BASE, PLAT_PCI_ECAM_SIZE, &ecam_ops, h,
+				  "pci-ecam");
 	if (ret)
 		return ret;
 	/* CONFIG_ADDRESS writes only latch an address (and 0xcf9's reset may wait for the next
 	 * exit): no exit for them. Linux's boot makes thousands of config accesses. */
-	ret = coalesced_pio_add(vm, PLAT_PCI_CONF_PORT, 4);
+	ret = devif_pio_coalesce(vm, PLAT_PCI_CONF_PORT, 4);
 	return ret == -ENOTSUP ? 0 : ret;
 }
 

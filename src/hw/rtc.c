@@ -8,10 +8,11 @@
  * reset 0x02 = 24-hour BCD); 0x0c status C (read-to-clear; only UF, set when a second boundary
  * passed since the last read); 0x0d status D (0x80, valid RAM and time); the other bytes up to
  * 0x7f are plain CMOS RAM (the memory-size bytes set from the VM's RAM, rtc_cmos_memory).
- * The time is the host's UTC clock at each read plus an offset that guest writes to the time registers set. While SET is on, the time registers hold still and
- * take writes; clearing SET starts the clock from what was written (how `hwclock -w` works).
- * Not emulated: the periodic, alarm and update-ended interrupts (IRQ PLAT_RTC_IRQ is never
- * raised, whatever B enables), the divider chain reset, daylight saving. */
+ * The time is the host's UTC clock at each read plus an offset that guest writes to the time
+ * registers set. While SET is on, the time registers hold still and take writes; clearing SET
+ * starts the clock from what was written (how `hwclock -w` works). Not emulated: the periodic,
+ * alarm and update-ended interrupts (IRQ PLAT_RTC_IRQ is never raised, whatever B enables), the
+ * divider chain reset, daylight saving. */
 #include <errno.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -19,8 +20,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "vm/device.h"
-#include "vm/vm.h"
+#include "vm/config.h"
+#include "vm/devif.h"
 #include "x86/platform.h"
 
 #define RTC_SEC 0x00
@@ -295,6 +296,7 @@ static void rtc_cmos_memory(uint8_t *ram, uint64_t low, uint64_t high, unsigned 
 static int rtc_init(struct vm *vm)
 {
 	struct rtc *r = calloc(1, sizeof(*r));
+	const struct gmem *m = devif_mem(vm);
 	int ret;
 
 	if (!r)
@@ -303,14 +305,14 @@ static int rtc_init(struct vm *vm)
 	r->ram[RTC_REG_A] = 0x26; /* 32.768 kHz time base, 1024 Hz rate */
 	r->ram[RTC_REG_B] = RTC_B_24H;
 	r->last_c = host_now();
-	rtc_cmos_memory(r->ram, vm->mem.nregions ? vm->mem.r[0].size : 0,
-			vm->mem.nregions > 1 ? vm->mem.r[1].size : 0, vm->ncpus);
-	ret = vm_add_device(vm, "rtc", r, rtc_destroy);
+	rtc_cmos_memory(r->ram, m->nregions ? m->r[0].size : 0, m->nregions > 1 ? m->r[1].size : 0,
+			devif_config(vm)->ncpus);
+	ret = devif_add_device(vm, "rtc", r, rtc_destroy);
 	if (ret) {
 		rtc_destroy(r);
 		return ret;
 	}
-	return bus_register(&vm->pio, PLAT_RTC_PORT, 2, &rtc_ops, r, "rtc");
+	return devif_pio_register(vm, PLAT_RTC_PORT, 2, &rtc_ops, r, "rtc");
 }
 
 DEVICE_REGISTER(rtc, DEV_PHASE_PLATFORM, rtc_init);

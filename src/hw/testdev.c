@@ -1,8 +1,9 @@
 /* testdev.c: the test device for the project's own test guests (guest/), attached only with
- * vm->cfg.testdev. Register map (little-endian; any access size works bytewise):
+ * --testdev (the configuration's testdev). Register map (little-endian; any access size works
+ * bytewise):
  *
  *   Port PLAT_TESTDEV_PORT (16 ports, 0x520-0x52f):
- *     0x520  write v (1, 2 or 4 bytes): stop the VM with VM_STOP_TESTDEV, status v & 0xff
+ *     0x520  write v (1, 2 or 4 bytes): stop the VM (devif_request_exit), status v & 0xff
  *            (the process then exits with that status)
  *     0x524  read: 0x54564453 ("SDVT"), the presence magic
  *     0x528  write anything: counter += 1; read: the counter (32 bits)
@@ -16,8 +17,8 @@
 #include <stdbool.h>
 #include <stdlib.h>
 
-#include "vm/device.h"
-#include "vm/vm.h"
+#include "vm/config.h"
+#include "vm/devif.h"
 #include "x86/platform.h"
 
 #define TD_NPORTS 16
@@ -68,7 +69,7 @@ static void td_pio_write(void *opaque, uint64_t off, const uint8_t *data, unsign
 	if (!len)
 		return;
 	if (off == TD_PORT_EXIT) {
-		vm_request_stop(t->vm, VM_STOP_TESTDEV, data[0]);
+		devif_request_exit(t->vm, data[0]);
 	} else if (off == TD_PORT_COUNTER) {
 		pthread_mutex_lock(&t->lock);
 		t->counter++;
@@ -126,22 +127,22 @@ static int td_init(struct vm *vm)
 	struct testdev *t;
 	int ret;
 
-	if (!vm->cfg.testdev)
+	if (!devif_config(vm)->testdev)
 		return 0;
 	t = calloc(1, sizeof(*t));
 	if (!t)
 		return -ENOMEM;
 	t->vm = vm;
 	pthread_mutex_init(&t->lock, NULL);
-	ret = vm_add_device(vm, "testdev", t, td_destroy);
+	ret = devif_add_device(vm, "testdev", t, td_destroy);
 	if (ret) {
 		td_destroy(t);
 		return ret;
 	}
-	ret = bus_register(&vm->pio, PLAT_TESTDEV_PORT, TD_NPORTS, &td_pio_ops, t, "testdev");
+	ret = devif_pio_register(vm, PLAT_TESTDEV_PORT, TD_NPORTS, &td_pio_ops, t, "testdev");
 	if (ret)
 		return ret;
-	return bus_register(&vm->mmio, PLAT_TESTDEV_MMIO, TD_MMIO_LEN, &td_mmio_ops, t, "testdev");
+	return devif_mmio_register(vm, PLAT_TESTDEV_MMIO, TD_MMIO_LEN, &td_mmio_ops, t, "testdev");
 }
 
 DEVICE_REGISTER(testdev, DEV_PHASE_PLATFORM, td_init);

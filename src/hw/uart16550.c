@@ -9,7 +9,7 @@
  * pending again right after each THR write. It is armed on a rising edge of IER.THRI (THR is
  * always empty), as Linux's 8250 THRE test expects, and cleared by reading IIR while it is the
  * source. Interrupt priority: line status (OE) > RX data > THRE > modem status. The IRQ line
- * (level = "IIR says pending") goes to vm_set_irq only when it changes; OUT2 does not gate it.
+ * (level = "IIR says pending") goes to devif_set_irq only when it changes; OUT2 does not gate it.
  * Outside loopback the modem lines read DCD, DSR and CTS asserted. Console input arrives on the
  * event-loop thread in chunks (a paste, a pipe); bytes that do not fit the FIFO wait "on the
  * wire" (4 KiB) and move into the FIFO as the guest drains it, as a paced line would deliver
@@ -25,8 +25,7 @@
 
 #include "util/log.h"
 #include "vm/console.h"
-#include "vm/device.h"
-#include "vm/vm.h"
+#include "vm/devif.h"
 #include "x86/platform.h"
 
 #define UART_NPORTS 8
@@ -151,7 +150,7 @@ static void uart_update_irq(struct uart *u)
 
 	if (level == u->irq_level)
 		return;
-	ret = vm_set_irq(u->vm, PLAT_COM1_IRQ, level);
+	ret = devif_set_irq(u->vm, PLAT_COM1_IRQ, level);
 	if (ret == 0) {
 		u->irq_level = level;
 	} else if (!u->irq_warned) {
@@ -266,6 +265,7 @@ static void uart_pio_read(void *opaque, uint64_t off, uint8_t *data, unsigned le
 static void uart_pio_write(void *opaque, uint64_t off, const uint8_t *data, unsigned len)
 {
 	struct uart *u = opaque;
+	struct console *c;
 	uint8_t out[8];
 	unsigned i, n = 0;
 
@@ -275,8 +275,8 @@ static void uart_pio_write(void *opaque, uint64_t off, const uint8_t *data, unsi
 			n++;
 	uart_update_irq(u);
 	pthread_mutex_unlock(&u->lock);
-	if (n && u->vm->console)
-		console_write(u->vm->console, out, n);
+	if (n && (c = devif_console(u->vm)))
+		console_write(c, out, n);
 }
 
 static const struct bus_ops uart_ops = {.read = uart_pio_read, .write = uart_pio_write};
@@ -306,6 +306,7 @@ static void uart_destroy(void *opaque)
 static int uart_init(struct vm *vm)
 {
 	struct uart *u = calloc(1, sizeof(*u));
+	struct console *c;
 	int ret;
 
 	if (!u)
@@ -316,17 +317,18 @@ static int uart_init(struct vm *vm)
 	uart_update_msr(u);
 	u->msr &= ~UART_MSR_ANY_DELTA;
 	pthread_mutex_init(&u->lock, NULL);
-	ret = vm_add_device(vm, "uart16550", u, uart_destroy);
+	ret = devif_add_device(vm, "uart16550", u, uart_destroy);
 	if (ret) {
 		uart_destroy(u);
 		return ret;
 	}
 	/* From here on vm_destroy frees u. */
-	ret = bus_register(&vm->pio, PLAT_COM1_PORT, UART_NPORTS, &uart_ops, u, "uart16550");
+	ret = devif_pio_register(vm, PLAT_COM1_PORT, UART_NPORTS, &uart_ops, u, "uart16550");
 	if (ret)
 		return ret;
-	if (vm->console)
-		console_set_input(vm->console, uart_input, u);
+	c = devif_console(vm);
+	if (c)
+		console_set_input(c, uart_input, u);
 	return 0;
 }
 

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "vm/coalesced.h"
 #include "vm/vm.h"
 #include "x86/platform.h"
 
@@ -20,6 +21,24 @@ struct loop *devif_loop(struct vm *vm) { return vm->loop; }
 struct console *devif_console(struct vm *vm) { return vm->console; }
 struct pci_host *devif_pci(struct vm *vm) { return vm->pci; }
 struct err *devif_err(struct vm *vm) { return &vm->dev_err; }
+
+int devif_set_pci(struct vm *vm, struct pci_host *h)
+{
+	if (h && vm->pci && vm->pci != h)
+		return -EBUSY;
+	vm->pci = h;
+	return 0;
+}
+
+const struct bus_range *devif_pio_find(struct vm *vm, uint64_t port)
+{
+	return bus_find(&vm->pio, port);
+}
+
+int devif_pio_coalesce(struct vm *vm, uint16_t port, uint32_t len)
+{
+	return coalesced_pio_add(vm, port, len);
+}
 
 int devif_pio_register(struct vm *vm, uint64_t base, uint64_t len, const struct bus_ops *ops,
 		       void *opaque, const char *name)
@@ -44,6 +63,8 @@ void devif_request_stop(struct vm *vm, enum devif_stop why)
 {
 	vm_request_stop(vm, (enum vm_stop_reason)why, 0);
 }
+
+void devif_request_exit(struct vm *vm, int status) { vm_request_stop(vm, VM_STOP_TESTDEV, status); }
 
 int devif_pio_set_miss(struct vm *vm,
 		       bool (*miss)(void *opaque, uint64_t port, uint8_t *data, unsigned len,

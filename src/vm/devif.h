@@ -35,11 +35,27 @@ struct loop *devif_loop(struct vm *vm);
 struct console *devif_console(struct vm *vm);
 struct pci_host *devif_pci(struct vm *vm);
 
+/* Make h the VM's PCI host, the one devif_pci returns; only the PCI host's own init
+ * (DEV_PHASE_CORE, before the devices that plug into it) and its teardown call this. NULL
+ * takes the host away. 0, or -EBUSY when another host is already set. Init only. */
+int devif_set_pci(struct vm *vm, struct pci_host *h);
+
 /* Claim a port-I/O or MMIO range (bus.h's bus_register). Init only. */
 int devif_pio_register(struct vm *vm, uint64_t base, uint64_t len, const struct bus_ops *ops,
 		       void *opaque, const char *name) __attribute__((warn_unused_result));
 int devif_mmio_register(struct vm *vm, uint64_t base, uint64_t len, const struct bus_ops *ops,
 			void *opaque, const char *name) __attribute__((warn_unused_result));
+
+/* The port-I/O range that claims port (bus.h's bus_find), or NULL: how a device's own public
+ * function finds its state from the VM (compare ->ops with the device's ops before using
+ * ->opaque). Any thread once the devices exist (the tables no longer change). */
+const struct bus_range *devif_pio_find(struct vm *vm, uint64_t port);
+
+/* Let guest writes to ports [port, port + len) not exit: KVM queues them and a vCPU replays
+ * them on the bus, in order, before it handles its next exit (vm/coalesced.h). Only for ports
+ * whose writes have no side effect the guest could see before then. 0, -ENOTSUP when KVM lacks
+ * KVM_CAP_COALESCED_PIO (the writes simply exit), or -errno. Init only. */
+int devif_pio_coalesce(struct vm *vm, uint16_t port, uint32_t len);
 
 /* Attach a device's state for teardown by vm_destroy (reverse order). -ENOMEM. Init only. */
 int devif_add_device(struct vm *vm, const char *name, void *state, void (*destroy)(void *))
@@ -54,6 +70,10 @@ int devif_set_irq(struct vm *vm, unsigned gsi, int level);
 
 /* Ask the VM to stop (the first reason wins). Any thread. */
 void devif_request_stop(struct vm *vm, enum devif_stop why);
+
+/* The test device (--testdev): ask the VM to stop so that the process exits with status
+ * (vm.h's VM_STOP_TESTDEV; the first reason wins, as above). Any thread. */
+void devif_request_exit(struct vm *vm, int status);
 
 /* A new GSI routed as an MSI (address, data); KVM's GSI routing table is rewritten whole.
  * Returns the GSI (>= 24) or -errno. Init only. */

@@ -1,7 +1,9 @@
 /* hw_fakes.h: the harness the device unit tests share. It defines, at link time, the VM and
- * console functions a device model calls (vm_set_irq, vm_request_stop, vm_add_device,
- * console_write, console_set_input) as fakes that record each call in `fake`, hands out one
- * struct vm, runs a device's registered init, and reads and writes through the buses.
+ * console functions a device model reaches (vm_set_irq, vm_request_stop, vm_add_device,
+ * coalesced_pio_add: what vm/devif.c, linked in, calls for devif_set_irq, devif_request_stop,
+ * devif_add_device, ...; console_write, console_set_input) as fakes that record each call in
+ * `fake`, hands out one struct vm, runs a device's registered init, and reads and writes
+ * through the buses.
  * Failed checks are cmocka assertions: they fail the running test. */
 #ifndef TV_TEST_HW_FAKES_H
 #define TV_TEST_HW_FAKES_H

@@ -264,6 +264,24 @@ static void test_i440fx(void **st)
 	assert_int_equal(hw_in(vm, 0xcfc, 4), 0xffffffff);
 }
 
+/* devif_set_pci: a second host is refused (-EBUSY) and leaves the first in place, even when
+ * the refused one is torn down. */
+static void test_second_host(void **st)
+{
+	struct vm *vm = *st;
+	struct pci_host *first = vm->pci;
+	void *first_state = fake.state;
+	void (*first_destroy)(void *) = fake.destroy;
+
+	assert_int_equal(hw_find("pci_host")->init(vm), -EBUSY);
+	assert_ptr_equal(vm->pci, first);
+	assert_ptr_not_equal(fake.state, first_state);
+	fake.destroy(fake.state);
+	assert_ptr_equal(vm->pci, first);
+	fake.state = first_state; /* the teardown destroys the first host */
+	fake.destroy = first_destroy;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -274,6 +292,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_registered_device, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_hostile_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_i440fx, setup_pc, teardown),
+	    cmocka_unit_test_setup_teardown(test_second_host, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

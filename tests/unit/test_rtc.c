@@ -187,7 +187,7 @@ static int setup_mem(void **st)
 	vm->mem.nregions = 2;
 	vm->mem.r[0].size = 3ULL << 30;
 	vm->mem.r[1].size = 1ULL << 30;
-	vm->ncpus = 2;
+	vm->cfg.ncpus = 2;
 	*st = vm;
 	hw_init(vm, "rtc");
 	return 0;

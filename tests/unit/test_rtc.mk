@@ -1,1 +1,1 @@
-test_rtc_DEPS := src/hw/rtc.c src/vm/bus.c src/util/err.c src/util/log.c tests/unit/hw_fakes.c
+test_rtc_DEPS := src/hw/rtc.c src/vm/bus.c src/util/err.c src/util/log.c src/vm/devif.c tests/unit/hw_fakes.c
