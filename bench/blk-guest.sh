@@ -21,5 +21,6 @@ for disk in DATA VHD; do
 			--ioengine=libaio --time_based --runtime="${secs:-5}" --ramp_time=1 \
 			--randrepeat=0 --minimal 2>&1 | tail -n1)
 		echo "tv-fio $1 $disk $out"
+		grep -E 'virtio|CAL|RES' /proc/interrupts | sed "s/^/tv-irq $1 $disk /"
 	done
 done

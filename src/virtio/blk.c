@@ -529,7 +529,9 @@ static int blk_create(struct vm *vm, const struct disk_config *dc, unsigned idx)
 	struct block_open_opts o = {.flags = dc->readonly ? 0 : BLOCK_RDWR};
 	struct err *e = devif_err(vm);
 	struct vblk *b = calloc(1, sizeof(*b));
-	unsigned nq = dc->queues ? dc->queues : 1;
+	unsigned ncpus = devif_config(vm)->ncpus;
+	/* one queue per vCPU unless told (as QEMU does): completions reach the submitting vCPU */
+	unsigned nq = dc->queues ? dc->queues : ncpus < BLK_MAX_QUEUES ? ncpus : BLK_MAX_QUEUES;
 	char id[COUNTER_ID_MAX];
 	int ret;
 
