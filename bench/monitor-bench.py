@@ -77,6 +77,8 @@ def main():
     ap.add_argument("--timeout", type=float, default=150)
     ap.add_argument("--disk", help="a raw image both monitors get as a virtio disk "
                     "(thinvisor: --disk, QEMU microvm: virtio-blk-device)")
+    ap.add_argument("--net", action="store_true", help="both monitors get a user-mode virtio "
+                    "NIC (thinvisor: --net user, QEMU microvm: -netdev user, virtio-net-device)")
     a = ap.parse_args()
     mem_bytes = a.mem << 20
     # The guest prints tv-idle, then idles 3 s (the RSS sample), then powers off.
@@ -94,6 +96,9 @@ def main():
         monitors["thinvisor"] += ["--disk", f"path={a.disk},format=raw"]
         monitors["qemu-microvm"] += ["-drive", f"file={a.disk},if=none,id=d0,format=raw",
                                      "-device", "virtio-blk-device,drive=d0"]
+    if a.net:
+        monitors["thinvisor"] += ["--net", "user"]
+        monitors["qemu-microvm"] += ["-netdev", "user,id=n0", "-device", "virtio-net-device,netdev=n0"]
     res = {m: {"boot": [], "rss": []} for m in monitors}
     failed = {m: 0 for m in monitors}
     for rep in range(a.reps):
@@ -110,7 +115,7 @@ def main():
                   file=sys.stderr, flush=True)
     med = {m: {k: statistics.median(v) for k, v in r.items()} for m, r in res.items()}
     t, q = med["thinvisor"], med["qemu-microvm"]
-    disk = ", a virtio disk" if a.disk else ""
+    disk = (", a virtio disk" if a.disk else "") + (", a user-mode virtio NIC" if a.net else "")
     print(f"| measure ({a.reps} reps, median; {a.cpus} vCPU, {a.mem} MiB{disk}) | thinvisor | QEMU microvm | ratio | goal |")
     print("|---|---|---|---|---|")
     print(f"| boot to init's first line (s) | {t['boot']:.2f} | {q['boot']:.2f} | {t['boot'] / q['boot']:.2f} | <= 0.70 |")

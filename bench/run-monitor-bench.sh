@@ -16,11 +16,16 @@ tools/mkinitramfs "$O/bench/guest.cpio.gz" >/dev/null
 # machine's is advise). Unset: leave it as it is.
 thp=()
 [ -n "${SHMEM_THP:-}" ] && thp=(sh -c 'echo "$0" >/sys/kernel/mm/transparent_hugepage/shmem_enabled && exec "$@"' "$SHMEM_THP")
-# DISK=1: both monitors get a 64 MiB raw virtio disk (results in bench/results-monitor-disk.md)
+# DISK=1: both monitors get a 64 MiB raw virtio disk; NET=1: both get a user-mode virtio NIC
+# (results with devices in bench/results-monitor-disk.md)
 diskarg=() out=bench/results-monitor.md
 if [ -n "${DISK:-}" ]; then
 	truncate -s 64M "$O/bench/disk.img"
 	diskarg=(--disk "$TOP/$O/bench/disk.img")
+	out=bench/results-monitor-disk.md
+fi
+if [ -n "${NET:-}" ]; then
+	diskarg+=(--net)
 	out=bench/results-monitor-disk.md
 fi
 cmd=("${thp[@]}" python3 bench/monitor-bench.py --thinvisor "$O/thinvisor" --kernel "$kernel"
@@ -34,7 +39,7 @@ else
 	tools/nested-run -b -- "${cmd[@]}" >"$O/bench/monitor.md"
 fi
 {
-	echo "Command: \`${DISK:+DISK=1 }${SHMEM_THP:+SHMEM_THP=$SHMEM_THP }bench/run-monitor-bench.sh $reps\` ($(date -u +%F), in $where;"
+	echo "Command: \`${DISK:+DISK=1 }${NET:+NET=1 }${SHMEM_THP:+SHMEM_THP=$SHMEM_THP }bench/run-monitor-bench.sh $reps\` ($(date -u +%F), in $where;"
 	echo "kernel $(basename "$kernel"), busybox initramfs from tools/mkinitramfs, 1 vCPU, 256 MiB)."
 	echo
 	cat "$O/bench/monitor.md"

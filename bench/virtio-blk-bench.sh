@@ -1,26 +1,28 @@
 #!/usr/bin/env bash
-# bench/virtio-blk-bench.sh [SECONDS]: virtio-blk, thinvisor against QEMU's virtio-blk-pci
+# bench/virtio-blk-bench.sh [SECONDS [ROUNDS]]: virtio-blk, thinvisor against QEMU's virtio-blk-pci
 # (microvm with PCIe, default aio=threads) in the same machine, the same guest (Debian's kernel, busybox initramfs,
 # fio from the host copied onto a read-only tools disk), the same files and cache mode
 # (writeback): fio direct=1 libaio, sequential 1 MiB read/write at QD4, 4 KiB random read and
 # write at QD1 and QD32, SECONDS (default 3) each after 1 s ramp, on a 128 MiB raw file and on
-# a dynamic VHD with every block allocated (QEMU: -f vpc). Runs inside the nested machine
-# unless this host has vmx/svm. Writes bench/results-virtio-blk.md; bench/RESULTS.md links it.
+# a dynamic VHD with every block allocated (QEMU: -f vpc). ROUNDS (default 1) alternates the
+# two monitors that many times; the table gives the median and each round's value. Runs inside
+# the nested machine unless this host has vmx/svm. Writes bench/results-virtio-blk.md; bench/RESULTS.md links it.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
 O=${O:-build}
 secs=${1:-3}
+rounds=${2:-1}
 if [ "${NESTED_RUN:-}" != 1 ] && ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	make -s O="$O" all || exit 1
-	out=$(nice tools/nested-run -b --timeout 2400 -- bench/virtio-blk-bench.sh "$secs") || { echo "$out"; exit 1; }
+	out=$(nice tools/nested-run -b --timeout 7200 -- bench/virtio-blk-bench.sh "$secs" "$rounds") || { echo "$out"; exit 1; }
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	{
 		echo "# virtio-blk: thinvisor vs QEMU virtio-blk-pci"
 		echo
-		echo "Command: \`bench/virtio-blk-bench.sh $secs\` ($(date -u '+%F %H:%M UTC'), inside the nested machine:"
-		echo "QEMU TCG emulating AMD-V, 2 vCPUs, 4 GiB; host load average before: $load, the host"
-		echo "shared by other jobs, so absolute numbers are low and noisy; ratios are what counts)."
+		echo "Command: \`bench/virtio-blk-bench.sh $secs $rounds\` ($(date -u '+%F %H:%M UTC'), inside the nested machine:"
+		echo "QEMU TCG emulating AMD-V, 2 vCPUs, 4 GiB; host load average before: $load; everything"
+		echo "runs under software emulation, so absolute numbers are low and noisy; ratios are what counts)."
 		echo
 		echo "$out"
 	} >bench/results-virtio-blk.md
@@ -56,22 +58,31 @@ run_qemu() {
 }
 # the consoles go straight to the build tree, so a run cut short still shows how far it got
 export TOP O W kernel initrd append
-tvlog=$TOP/$O/bench/blk-thinvisor.log qlog=$TOP/$O/bench/blk-qemu.log
-timeout 900 bash -c "$(declare -f run_tv); run_tv" >"$tvlog"
-timeout 900 bash -c "$(declare -f run_qemu); run_qemu" >"$qlog"
+rm -f "$TOP/$O"/bench/blk-*.log
+for r in $(seq "$rounds"); do # interleaved, so a change in the host's load hits both
+	timeout 900 bash -c "$(declare -f run_tv); run_tv" >"$TOP/$O/bench/blk-thinvisor.$r.log"
+	timeout 900 bash -c "$(declare -f run_qemu); run_qemu" >"$TOP/$O/bench/blk-qemu.$r.log"
+done
 # terse fields: 7 read KiB/s, 8 read IOPS, 48 write KiB/s, 49 write IOPS
-val() { # val LOG JOB DISK
+val() { # val LOG JOB DISK: MiB/s for sequential jobs, IOPS for random ones
 	tr -d '\r' <"$1" | awk -v j="$2" -v d="$3" '$1 == "tv-fio" && $2 == j && $3 == d {
 		split($4, f, ";"); w = (j ~ /write/); bw = w ? f[48] : f[7]; io = w ? f[49] : f[8];
-		if (j ~ /^seq/) printf "%.1f MiB/s", bw / 1024; else printf "%d IOPS", io }'
+		if (j ~ /^seq/) printf "%.1f", bw / 1024; else printf "%d", io }'
 }
-echo "| job | disk | thinvisor | QEMU | ratio |"
-echo "|---|---|---|---|---|"
+vals() { # vals MONITOR JOB DISK: each round's value, space-separated
+	for r in $(seq "$rounds"); do echo -n "$(val "$TOP/$O/bench/blk-$1.$r.log" "$2" "$3") "; done
+}
+median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
+	if (!NR) print "none"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+echo "| job | disk | unit | thinvisor | QEMU | ratio of medians |"
+echo "|---|---|---|---|---|---|"
 for disk in DATA VHD; do
 	for job in seqread seqwrite randread-qd1 randread-qd32 randwrite-qd1 randwrite-qd32; do
-		t=$(val "$tvlog" $job $disk) q=$(val "$qlog" $job $disk)
-		r=$(awk -v a="${t%% *}" -v b="${q%% *}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
-		echo "| $job | $([ $disk = DATA ] && echo raw || echo "dynamic VHD") | ${t:-none} | ${q:-none} | $r |"
+		tv=$(vals thinvisor $job $disk) qv=$(vals qemu $job $disk)
+		t=$(median <<<"$tv") q=$(median <<<"$qv")
+		r=$(awk -v a="$t" -v b="$q" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+		[ "$rounds" -gt 1 ] && t="$t (${tv% })" q="$q (${qv% })"
+		echo "| $job | $([ $disk = DATA ] && echo raw || echo "dynamic VHD") | $([[ $job == seq* ]] && echo MiB/s || echo IOPS) | $t | $q | $r |"
 	done
 done
 rm -rf "$W"
