@@ -39,8 +39,10 @@ void pci_host_set_pam(struct pci_host *h, void (*fn)(void *opaque, const uint8_t
 int pci_add_device(struct pci_host *h, const struct pci_device_ops *ops, void *opaque);
 
 /* Address for a memory BAR of size bytes (a power of two >= 4 KiB), naturally aligned, in the
- * 32-bit window (PLAT_PCI_MMIO32_*) or, with high, the 64-bit prefetchable window above RAM
- * (plat_pci_mmio64_base). 0 when the window is full. BARs are assigned once, at start, and
+ * 32-bit window (PLAT_PCI_MMIO32_*); a 64-bit BAR (high) goes to the 64-bit prefetchable
+ * window above RAM (plat_pci_mmio64_base) only when the 32-bit one is full, as SeaBIOS does,
+ * so a guest that cannot address above 4 GiB (a 32-bit kernel without PAE) reaches every
+ * device. 0 when no window has room. BARs are assigned once, at start, and
  * never move (docs/ARCHITECTURE.md: the bus tables are read without locks). */
 uint64_t pci_alloc_bar(struct pci_host *h, uint64_t size, bool high);
 

@@ -259,20 +259,27 @@ void pci_host_set_pam(struct pci_host *h, void (*fn)(void *opaque, const uint8_t
 	pthread_mutex_unlock(&h->lock);
 }
 
+/* Place size bytes in one window; 0 when it is full. Called with h->lock held. */
+static uint64_t alloc_in(uint64_t *next, uint64_t end, uint64_t size)
+{
+	uint64_t at = (*next + size - 1) & ~(size - 1);
+
+	if (at < *next || at > end || size > end - at)
+		return 0;
+	*next = at + size;
+	return at;
+}
+
 uint64_t pci_alloc_bar(struct pci_host *h, uint64_t size, bool high)
 {
-	uint64_t *next = high ? &h->mmio64_next : &h->mmio32_next;
-	uint64_t end = high ? h->mmio64_end : PLAT_PCI_MMIO32_BASE + PLAT_PCI_MMIO32_SIZE;
-	uint64_t at = 0;
+	uint64_t at;
 
 	if (!size || (size & (size - 1)) || size < 0x1000)
 		return 0;
 	pthread_mutex_lock(&h->lock);
-	at = (*next + size - 1) & ~(size - 1);
-	if (at < *next || at > end || size > end - at)
-		at = 0;
-	else
-		*next = at + size;
+	at = alloc_in(&h->mmio32_next, PLAT_PCI_MMIO32_BASE + PLAT_PCI_MMIO32_SIZE, size);
+	if (!at && high)
+		at = alloc_in(&h->mmio64_next, h->mmio64_end, size);
 	pthread_mutex_unlock(&h->lock);
 	return at;
 }

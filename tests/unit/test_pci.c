@@ -282,6 +282,24 @@ static void test_second_host(void **st)
 	fake.destroy = first_destroy;
 }
 
+/* BARs go below 4 GiB first (a 32-bit guest without PAE reaches them), 64-bit ones above RAM
+ * only when the 32-bit window is full, and nothing once both are. */
+static void test_bar_windows(void **st)
+{
+	struct vm *vm = *st;
+	struct pci_host *h = vm->pci;
+	uint64_t a = pci_alloc_bar(h, 0x4000, true), b = pci_alloc_bar(h, 0x1000, false), c;
+
+	assert_true(a >= PLAT_PCI_MMIO32_BASE && a + 0x4000 <= PLAT_PCI_MMIO32_BASE + PLAT_PCI_MMIO32_SIZE);
+	assert_int_equal(a % 0x4000, 0);
+	assert_true(b >= a + 0x4000 && b < PLAT_PCI_MMIO32_BASE + PLAT_PCI_MMIO32_SIZE);
+	assert_int_equal(pci_alloc_bar(h, 0x3000, false), 0); /* not a power of two */
+	assert_int_equal(pci_alloc_bar(h, PLAT_PCI_MMIO32_SIZE, false), 0); /* no room left */
+	c = pci_alloc_bar(h, PLAT_PCI_MMIO32_SIZE, true);
+	assert_int_equal(c, plat_pci_mmio64_base(vm->cfg.mem_size)); /* the 64-bit window */
+	assert_int_equal(pci_alloc_bar(h, PLAT_PCI_MMIO64_SIZE, true), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +311,7 @@ int main(void)
 	    cmocka_unit_test_setup_teardown(test_hostile_sweep, setup, teardown),
 	    cmocka_unit_test_setup_teardown(test_i440fx, setup_pc, teardown),
 	    cmocka_unit_test_setup_teardown(test_second_host, setup, teardown),
+	    cmocka_unit_test_setup_teardown(test_bar_windows, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
