@@ -274,9 +274,8 @@ static void on_conn(struct api_conn *c, uint32_t events)
 	char buf[API_READ_BUF];
 	ssize_t n;
 
-	if (c->writing) {
-		if (!(events & (EPOLLERR | EPOLLHUP)) || c->out_off < c->out_len)
-			flush(c);
+	if (c->writing) { /* answers are waiting (a hang-up shows as a failed send) */
+		flush(c);
 		return;
 	}
 	n = recv(c->fd, buf, sizeof(buf), 0);

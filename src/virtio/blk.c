@@ -480,7 +480,6 @@ static int lock_chain(struct vblk *b, struct err *e)
 static int open_direct(struct vblk *b, struct err *e)
 {
 	char path[64];
-	struct stat st;
 
 	b->align = 512;
 	if (b->dc->cache != DISK_CACHE_NONE)
@@ -503,7 +502,6 @@ static int open_direct(struct vblk *b, struct err *e)
 		}
 	}
 #endif
-	(void)st;
 	return 0;
 }
 

@@ -8,7 +8,9 @@
 #  bytes; hvc0 carries output and input. While it runs, a second VM asking for the same
 #  writable image is refused with one line naming the first VM's process.
 #  Boot 2 (MMIO, LNRO0005, the thread-pool I/O path instead of io_uring): two disks (one
-#  read-only), rng and hvc0 again.
+#  read-only), rng and hvc0 again; the writable one with cache=none (O_DIRECT) on an ext4 made
+#  on a loop device (the build tree's 9p and L1's tmpfs take no O_DIRECT). A cache=none disk
+#  on a file system without O_DIRECT is refused in one line.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib.sh"
@@ -24,6 +26,7 @@ l2_initramfs --init "$TOP/tests/nested/virtio-guest.init" \
 	{ notok "virtio" "tools/mkinitramfs failed"; exit 0; }
 
 W=$TOP/$O/nested/virtio
+umount "$W/odirect" 2>/dev/null # left mounted by an interrupted run
 rm -rf "$W" && mkdir -p "$W/root"
 echo "hello from the host" >"$W/root/hello.txt"
 mke2fs -q -t ext4 -d "$W/root" "$W/raw.img" 64M
@@ -127,12 +130,36 @@ pid=$(sed -n 's/.*(process \([0-9]*\) holds its lock)$/\1/p' <<<"$err")
 
 # ---- boot 2: MMIO ----
 n=virtio-mmio
-AIO_THREADS=1 boot $n MM1 --cpus 1 --transport mmio --disk path="$W/raw2.img",serial=MM1 \
+nodirect=/dev/shm/tv-nodirect.$$.img
+cp "$W/ro.img" "$nodirect"
+if python3 -c 'import os, sys; os.open(sys.argv[1], os.O_RDONLY | os.O_DIRECT)' "$nodirect" 2>/dev/null; then
+	echo "# virtio: /dev/shm takes O_DIRECT on this kernel: no refusal to check"
+else
+	expect_only_error "$n: cache=none on a file system without O_DIRECT is refused" 1 \
+		"thinvisor: error: disk $nodirect: cache=none needs O_DIRECT: this file system does not support it" \
+		"$TV" run --kernel "$L2_KERNEL" --console none --disk "path=$nodirect,cache=none"
+fi
+rm -f "$nodirect"
+odir=$W/odirect ofs=/tmp/tv-odirect.$$.fs
+mm1=$W/raw2.img mm1cache=
+if modprobe -q loop && modprobe -q ext4 && truncate -s 100M "$ofs" && mke2fs -q -t ext4 -F "$ofs" &&
+	mkdir -p "$odir" && mount -o loop "$ofs" "$odir" && mv "$W/raw2.img" "$odir/"; then
+	mm1=$odir/raw2.img mm1cache=,cache=none
+else
+	notok "$n: an ext4 on a loop device for cache=none" "modprobe, mke2fs or mount failed"
+fi
+AIO_THREADS=1 boot $n MM1 --cpus 1 --transport mmio --disk path="$mm1",serial=MM1$mm1cache \
 	--disk path="$W/ro.img",serial=RO,readonly=on
 check_common $n
 [ "$(kv tv-disks)" = 2 ] && ok "$n: two disks" || notok "$n: two disks" "$(kv tv-disks)"
 l2_seen '^tv-irqs=[1-9][0-9]* IO-APIC$' && ok "$n: interrupts are IO-APIC lines" || notok "$n: interrupts are IO-APIC lines" "$(kv tv-irqs)"
-check_fs $n MM1 "$W/raw2.img"
-l2_seen "^thinvisor: virtio-blk0: $W/raw2.img: I/O through a thread pool \(THINVISOR_AIO_THREADS is set\)" &&
+check_fs $n MM1 "$mm1"
+l2_seen "^thinvisor: virtio-blk0: $mm1: I/O through a thread pool \(THINVISOR_AIO_THREADS is set\)" &&
 	ok "$n: the thread-pool I/O path served this boot" || notok "$n: the thread-pool I/O path served this boot"
+if [ "$mm1" != "$W/raw2.img" ]; then
+	l2_seen 'thinvisor-guest: tvtest exit 0' && ok "$n: MM1 ran with cache=none (O_DIRECT) through the thread pool" ||
+		notok "$n: MM1 ran with cache=none (O_DIRECT) through the thread pool"
+	umount "$odir"
+fi
+rm -f "$ofs"
 l2_record "thinvisor virtio-mmio" "boot_to_init=${L2_INIT:-none}" "total=$L2_TOTAL" "rc=$L2_RC"
