@@ -11,17 +11,10 @@
 #include "api/events.h"
 #include "api/server.h"
 #include "hw/acpi_pm.h"
+#include "util/clock.h"
 #include "version.h"
 #include "vm/vcpu.h"
 #include "vm/vm.h"
-
-static uint64_t mono_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
 
 /* rep = 200 with o as compact JSON (o is consumed). */
 static void reply_json(struct api_reply *rep, struct json_object *o)

@@ -7,18 +7,17 @@
 
 #include "api/api.h"
 #include "api/events.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "vm/vm.h"
 
 int mgmt_open(struct mgmt *m, const char *name, const char *event_spec)
 {
-	struct timespec ts;
 	struct err e = {""};
 
 	memset(m, 0, sizeof(*m));
 	m->sock.fd = m->sock.lock_fd = -1;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	m->started_ns = (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
+	m->started_ns = (uint64_t)mono_ns();
 	snprintf(m->name, sizeof(m->name), "%s", name);
 	if (events_open(&m->events, event_spec, &e)) {
 		log_err("%s", e.msg);

@@ -18,6 +18,7 @@
 
 #include "api/http.h"
 #include "api/server.h"
+#include "util/clock.h"
 #include "util/log.h"
 #include "vm/loop.h"
 #include "vm/vm.h"
@@ -37,17 +38,9 @@ struct api_conn {
 	bool close_after; /* close once out is written */
 	bool stop_after;  /* then stop the VM (op says how) */
 	enum api_op op;
-	time_t last; /* CLOCK_MONOTONIC seconds of the last progress */
+	int64_t last; /* mono_ns() of the last progress */
 	struct api_conn *prev, *next;
 };
-
-static time_t now_s(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return ts.tv_sec;
-}
 
 void api_reply_error(struct api_reply *rep, int status, const char *msg)
 {
@@ -224,7 +217,7 @@ static bool flush(struct api_conn *c)
 			return false;
 		}
 		c->out_off += (size_t)n;
-		c->last = now_s();
+		c->last = mono_ns();
 	}
 	free(c->out);
 	c->out = NULL;
@@ -285,7 +278,7 @@ static void on_conn(struct api_conn *c, uint32_t events)
 		conn_close(c);
 		return;
 	}
-	c->last = now_s();
+	c->last = mono_ns();
 	process(c, buf, (size_t)n);
 }
 
@@ -293,7 +286,7 @@ static void on_conn(struct api_conn *c, uint32_t events)
 static void on_tick(void *opaque, uint32_t events)
 {
 	struct api *a = opaque;
-	time_t t = now_s();
+	int64_t t = mono_ns();
 	uint64_t n;
 
 	if (read(a->timer_fd, &n, sizeof(n)) < 0) {
@@ -301,7 +294,7 @@ static void on_tick(void *opaque, uint32_t events)
 	}
 	for (struct api_conn *c = a->conns, *next; c; c = next) {
 		next = c->next;
-		if (t - c->last >= API_CONN_TIMEOUT_S)
+		if (t - c->last >= API_CONN_TIMEOUT_S * 1000000000LL)
 			conn_close(c);
 	}
 	if (a->accept_paused && a->nconns < API_MAX_CONN &&
@@ -350,7 +343,7 @@ static void on_accept(struct api *a)
 		}
 		c->a = a;
 		c->fd = fd;
-		c->last = now_s();
+		c->last = mono_ns();
 		http_conn_init(&c->h);
 		if (watch(a, EPOLL_CTL_ADD, fd, EPOLLIN, c)) {
 			http_conn_free(&c->h);

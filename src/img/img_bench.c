@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "img/img_util.h"
+#include "util/clock.h"
 #include "util/log.h"
 
 static uint64_t xorshift(uint64_t *s)
@@ -29,13 +30,7 @@ static double cpu_now(void)
 	       (double)ru.ru_stime.tv_sec + (double)ru.ru_stime.tv_usec / 1e6;
 }
 
-static double now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
+static double now(void) { return (double)mono_ns() / 1e9; }
 
 int img_bench_main(int argc, char **argv)
 {

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "net/net.h"
+#include "util/clock.h"
 #include "util/dynlib.h"
 #include "util/log.h"
 #include "vm/loop.h"
@@ -64,14 +65,6 @@ static struct slirp_be *to_sb(struct net_backend *b)
 	return (struct slirp_be *)b;
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 /* ---- libslirp callbacks ---- */
 
 static ssize_t cb_send_packet(const void *buf, size_t len, void *opaque)
@@ -104,7 +97,7 @@ static void cb_guest_error(const char *msg, void *opaque)
 
 static int64_t cb_clock_get_ns(void *opaque)
 {
-	return now_ns();
+	return mono_ns();
 }
 
 static struct stimer *timer_alloc(struct slirp_be *s)
@@ -291,7 +284,7 @@ static void sync_epoll(struct slirp_be *s)
 static void slirp_sync(struct slirp_be *s)
 {
 	uint32_t timeout = UINT32_MAX;
-	int64_t now = now_ns() / 1000000, next = -1;
+	int64_t now = mono_ns() / 1000000, next = -1;
 	struct itimerspec its = {0};
 
 	s->npfd = 0;
@@ -314,7 +307,7 @@ static void slirp_sync(struct slirp_be *s)
 
 static void run_timers(struct slirp_be *s)
 {
-	int64_t now = now_ns() / 1000000;
+	int64_t now = mono_ns() / 1000000;
 
 	for (int i = 0; i < SLIRP_MAX_TIMERS; i++) {
 		struct stimer *t = &s->timers[i];

@@ -8,6 +8,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "util/clock.h"
 #include "util/log.h"
 #include "virtio/transport.h"
 #include "vm/config.h"
@@ -204,17 +205,9 @@ void virtio_config_changed(struct virtio_dev *d)
 	d->tops->signal(d, d->st.msix_config);
 }
 
-static int64_t now_ns(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
-}
-
 void virtio_needs_reset(struct virtio_dev *d, const char *why)
 {
-	int64_t t = now_ns();
+	int64_t t = mono_ns();
 
 	if (d->broken)
 		return;
