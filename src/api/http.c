@@ -82,10 +82,10 @@ static int on_headers_complete(http_parser *p)
 		*q = '\0';
 	snprintf(rq->method, sizeof(rq->method), "%s", http_method_str(p->method));
 	if ((p->flags & F_CONTENTLENGTH) && p->content_length > HTTP_DISCARD_MAX)
-		return fail(p, 413, "request body too large (at most 65536 bytes)");
+		return fail(p, 413, HTTP_BODY_TOO_LARGE);
 	if (rq->expect_continue) {
 		if ((p->flags & F_CONTENTLENGTH) && p->content_length > HTTP_BODY_MAX)
-			return fail(p, 413, "request body too large (at most 65536 bytes)");
+			return fail(p, 413, HTTP_BODY_TOO_LARGE);
 		http_parser_pause(p, 1);
 	}
 	return 0;
@@ -115,7 +115,7 @@ static int on_body(http_parser *p, const char *at, size_t n)
 	rq->too_big = true;
 	rq->dropped += n;
 	if (rq->dropped > HTTP_DISCARD_MAX)
-		return fail(p, 413, "request body too large (at most 65536 bytes)");
+		return fail(p, 413, HTTP_BODY_TOO_LARGE);
 	return 0;
 }
 

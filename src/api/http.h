@@ -16,6 +16,7 @@
  * connection after the 413. */
 #define HTTP_DISCARD_MAX (16u << 20)
 #define HTTP_PATH_MAX 1024
+#define HTTP_BODY_TOO_LARGE "request body too large (at most 65536 bytes)" /* the 413 message */
 
 enum http_step {
 	HTTP_STEP_MORE,	    /* everything consumed; waiting for more bytes */

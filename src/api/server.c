@@ -136,7 +136,7 @@ static bool answer(struct api_conn *c)
 	if (!rq->keep_alive)
 		c->close_after = true;
 	if (rq->too_big)
-		return queue_error(c, 413, "request body too large (at most 65536 bytes)", NULL);
+		return queue_error(c, 413, HTTP_BODY_TOO_LARGE, NULL);
 	r = api_route_find(rq->method, rq->path, &status, allow, sizeof(allow));
 	if (!r) {
 		if (status == 405)
@@ -172,6 +172,15 @@ static void do_stop(struct api_conn *c)
 	}
 }
 
+/* Watch the listening socket again (on) or leave new clients in its backlog (off). */
+static void set_accepting(struct api *a, bool on)
+{
+	if (a->accept_paused == !on)
+		return;
+	if (watch(a, EPOLL_CTL_MOD, a->p.listen_fd, on ? EPOLLIN : 0, NULL) == 0)
+		a->accept_paused = !on;
+}
+
 static void conn_free(struct api_conn *c)
 {
 	struct api *a = c->a;
@@ -184,9 +193,8 @@ static void conn_free(struct api_conn *c)
 	if (c->next)
 		c->next->prev = c->prev;
 	a->nconns--;
-	if (a->accept_paused && a->nconns < API_MAX_CONN &&
-	    watch(a, EPOLL_CTL_MOD, a->p.listen_fd, EPOLLIN, NULL) == 0)
-		a->accept_paused = false;
+	if (a->nconns < API_MAX_CONN)
+		set_accepting(a, true);
 	http_conn_free(&c->h);
 	free(c->out);
 	free(c);
@@ -297,9 +305,8 @@ static void on_tick(void *opaque, uint32_t events)
 		if (t - c->last >= API_CONN_TIMEOUT_S * 1000000000LL)
 			conn_close(c);
 	}
-	if (a->accept_paused && a->nconns < API_MAX_CONN &&
-	    watch(a, EPOLL_CTL_MOD, a->p.listen_fd, EPOLLIN, NULL) == 0)
-		a->accept_paused = false;
+	if (a->nconns < API_MAX_CONN)
+		set_accepting(a, true); /* after EMFILE: try again */
 	if (!a->conns && !a->accept_paused)
 		timerfd_settime(a->timer_fd, 0, &(struct itimerspec){{0, 0}, {0, 0}}, NULL);
 }
@@ -321,17 +328,14 @@ static void on_accept(struct api *a)
 		int fd;
 
 		if (a->nconns >= API_MAX_CONN) {
-			/* the next clients wait in the socket's backlog until a slot frees */
-			if (watch(a, EPOLL_CTL_MOD, a->p.listen_fd, 0, NULL) == 0)
-				a->accept_paused = true;
+			set_accepting(a, false); /* until a slot frees */
 			return;
 		}
 		fd = accept4(a->p.listen_fd, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 		if (fd < 0 && errno != EAGAIN && errno != EINTR && errno != ECONNABORTED) {
 			/* out of descriptors or memory: wait until a connection closes, or the
 			 * next tick, instead of spinning on a socket that stays readable */
-			if (watch(a, EPOLL_CTL_MOD, a->p.listen_fd, 0, NULL) == 0)
-				a->accept_paused = true;
+			set_accepting(a, false);
 			arm_tick(a);
 			return;
 		}
