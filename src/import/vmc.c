@@ -229,7 +229,9 @@ static bool connected(const xmlNode *n)
 static void warn_unknown(const xmlNode *root, const char *p, const char *const *known,
 			 bool need_connection, struct vmc *v)
 {
-	for (xmlNode *c = path(root, p) ? path(root, p)->children : NULL; c; c = c->next) {
+	const xmlNode *at = path(root, p);
+
+	for (xmlNode *c = at ? at->children : NULL; c; c = c->next) {
 		bool k = false;
 
 		if (c->type != XML_ELEMENT_NODE)
