@@ -5,7 +5,8 @@
 # (writeback): fio direct=1 libaio, sequential 1 MiB read/write at QD4, 4 KiB random read and
 # write at QD1 and QD32, SECONDS (default 3) each after 1 s ramp, on a 128 MiB raw file and on
 # a dynamic VHD with every block allocated (QEMU: -f vpc). ROUNDS (default 1) alternates the
-# two monitors that many times; the table gives the median and each round's value. Runs inside
+# two monitors that many times; the table gives the median and each round's value. JOBS="seqread
+# randwrite-qd32 ..." runs only those jobs (on both disks). Runs inside
 # the nested machine unless this host has vmx/svm. Writes bench/results-virtio-blk.md; bench/RESULTS.md links it.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -15,7 +16,7 @@ secs=${1:-3}
 rounds=${2:-1}
 if [ "${NESTED_RUN:-}" != 1 ] && ! grep -qwE 'vmx|svm' /proc/cpuinfo; then
 	make -s O="$O" all || exit 1
-	out=$(nice tools/nested-run -b --timeout 7200 -- bench/virtio-blk-bench.sh "$secs" "$rounds") || { echo "$out"; exit 1; }
+	out=$(nice tools/nested-run -b --timeout 7200 -- env JOBS="${JOBS:-}" bench/virtio-blk-bench.sh "$secs" "$rounds") || { echo "$out"; exit 1; }
 	load=$(cut -d' ' -f1-3 /proc/loadavg)
 	{
 		echo "# virtio-blk: thinvisor vs QEMU virtio-blk-pci"
@@ -39,7 +40,7 @@ cp -L $(ldd /usr/bin/fio | awk '/=>/ {print $3}') /lib64/ld-linux-x86-64.so.2 "$
 mke2fs -q -t ext4 -d "$W/tools" "$W/tools.img" 400M >/dev/null
 head -c 128M /dev/urandom >"$W/data.raw"
 "$TOP/$O/thinvisor" img convert -O vhd "$W/data.raw" "$W/data.vhd" >/dev/null
-append="console=ttyS0 panic=-1 quiet tvsecs=$secs"
+append="console=ttyS0 panic=-1 quiet tvsecs=$secs${JOBS:+ tvjobs=${JOBS// /,}}"
 
 run_tv() {
 	"$TOP/$O/thinvisor" run --kernel "$kernel" --initrd "$initrd" --memory 512M --cpus 2 \
@@ -78,6 +79,7 @@ echo "| job | disk | unit | thinvisor | QEMU | ratio of medians |"
 echo "|---|---|---|---|---|---|"
 for disk in DATA VHD; do
 	for job in seqread seqwrite randread-qd1 randread-qd32 randwrite-qd1 randwrite-qd32; do
+		[ -z "${JOBS:-}" ] || [[ " $JOBS " == *" $job "* ]] || continue
 		tv=$(vals thinvisor $job $disk) qv=$(vals qemu $job $disk)
 		t=$(median <<<"$tv") q=$(median <<<"$qv")
 		r=$(awk -v a="$t" -v b="$q" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
