@@ -14,9 +14,6 @@
 #include "vm/loop.h"
 
 #define AIO_THREADS 4
-/* completion batching: up to AIO_BATCH_WAITS waits of AIO_BATCH_WAIT_NS for one more */
-#define AIO_BATCH_WAITS 8
-#define AIO_BATCH_WAIT_NS 20000
 
 struct aio {
 	struct loop *loop;
@@ -101,11 +98,16 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Run the done callbacks of every completion posted so far; returns how many. */
-static unsigned reap(struct aio *a)
+static void on_complete(void *opaque, uint32_t events)
 {
+	struct aio *a = opaque;
+	uint64_t n;
 	unsigned count = 0;
 
+	if (read(a->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	if (a->dev_lock)
+		pthread_mutex_lock(a->dev_lock);
 	if (a->uring) {
 		struct io_uring_cqe *cqe;
 		unsigned head;
@@ -140,38 +142,6 @@ static unsigned reap(struct aio *a)
 			rev->done(rev, (long)rev->left);
 			rev = next;
 		}
-	}
-	return count;
-}
-
-static void on_complete(void *opaque, uint32_t events)
-{
-	struct aio *a = opaque;
-	uint64_t n;
-	unsigned count;
-
-	if (read(a->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		return;
-	if (a->dev_lock)
-		pthread_mutex_lock(a->dev_lock);
-	count = reap(a);
-	/* Requests still in flight usually finish close together: wait a little for the next
-	 * one (without the device lock) so that one interrupt tells the guest of several. A
-	 * request that completes alone (queue depth 1) is reported at once. */
-	for (unsigned waits = 0; a->uring && count && a->inflight && waits < AIO_BATCH_WAITS;
-	     waits++) {
-		struct __kernel_timespec ts = {.tv_nsec = AIO_BATCH_WAIT_NS};
-		struct io_uring_cqe *cqe;
-		int ret;
-
-		if (a->dev_lock)
-			pthread_mutex_unlock(a->dev_lock);
-		ret = io_uring_wait_cqe_timeout(&a->ring, &cqe, &ts);
-		if (a->dev_lock)
-			pthread_mutex_lock(a->dev_lock);
-		if (ret < 0)
-			break;
-		count += reap(a);
 	}
 	if (count && a->batch_done)
 		a->batch_done(a->batch_opaque);
