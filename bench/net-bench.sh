@@ -5,8 +5,9 @@
 # initramfs plus iperf3 and its libraries, 1 vCPU, 512 MiB) in the same machine: this host when
 # it has vmx/svm and /dev/kvm, else the nested machine (tools/nested-run). The tap lives in a
 # network namespace made for the run; iperf3's server runs there. Prints a Markdown table;
-# writes it to $O/bench/net.md. ROUNDS (default 1) repeats the three monitors in turn; the
-# table shows the mean of the rounds and every round's value.
+# writes it to $O/bench/net.md. ROUNDS (default 1) repeats the three monitors in turn, a
+# different one first each round; the table shows the mean of the rounds and every round's
+# value, and a second table what each MiB cost: L1's KVM exits and the NIC's guest interrupts.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -60,37 +61,77 @@ modprobe vhost_net 2>/dev/null
 
 guest="export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
 ip link set eth0 up; ip addr add 192.168.78.2/24 dev eth0; sleep 1
+irqs() { awk '/virtio/ { s = 0; for (i = 2; i <= NF && \$i ~ /^[0-9]+\$/; i++) s += \$i; t += s } END { print t }' /proc/interrupts; }
 for dir in g2h h2g; do
 	r=; [ \$dir = h2g ] && r=-R
+	echo tv-mark \$dir start; sleep 1; i0=\$(irqs)
 	/usr/bin/iperf3 -c 192.168.78.1 -t $T \$r -f m 2>&1 | sed \"s/^/tv-\$dir: /\"
+	echo tv-irqs \$dir \$((\$(irqs) - i0)); echo tv-mark \$dir end; sleep 1
 done"
 g64=$(printf '%s' "$guest" | base64 -w0)
 append="console=ttyS0 panic=-1 quiet tvtest64=$g64"
 secs=$((4 * T + 240))
 
-declare -A res
-run() { # run NAME CMD...: one boot, both directions; appends to res[NAME-DIR]
-	local name=$1 v
+# kvm_exits: every KVM exit of L1's VMs so far (debugfs; the VM under test is the only busy one)
+kvm_exits() { cat /sys/kernel/debug/kvm/exits 2>/dev/null || echo 0; }
+# watch_marks CONSOLE: while the guest runs, note L1's KVM exit count at each "tv-mark DIR
+# start|end" line the guest prints (each padded by a second of idle), as "DIR EXITS" lines
+watch_marks() {
+	local seen=0 n line
+	while sleep 0.2; do
+		n=$(grep -c ' tv-mark ' "$1" 2>/dev/null) || n=0
+		while [ "$seen" -lt "$n" ]; do
+			seen=$((seen + 1))
+			line=$(grep ' tv-mark ' "$1" | sed -n "${seen}p" | tr -d '\r')
+			echo "${line##* tv-mark } $(kvm_exits)"
+		done
+	done
+}
+declare -A res ex ir
+run() { # run NAME CMD...: one boot, both directions; appends to res/ex/ir[NAME-DIR]
+	local name=$1 v w marks=$d/marks
 	shift
+	rm -f "$L2_LOGS/bench-net-$name.console"
+	watch_marks "$L2_LOGS/bench-net-$name.console" >"$marks" &
+	w=$!
 	L2_STALL=200 l2_run "bench-net-$name" "$secs" ip netns exec "$ns" "$@"
+	kill $w 2>/dev/null
+	wait $w 2>/dev/null
 	for dir in g2h h2g; do # iperf3's summary line: "... N Mbits/sec ... receiver"
 		v=$(cut -d' ' -f2- "$L2_CONSOLE" | tr -d '\r' | grep "^tv-$dir: .*receiver" |
 			sed -n 's/.* \([0-9.]*\) Mbits\/sec.*/\1/p' | head -n1)
 		res[$name-$dir]="${res[$name-$dir]:-} ${v:-fail}"
+		# per MiB received: L1's KVM exits and the guest's interrupts (the round's own numbers)
+		ex[$name-$dir]="${ex[$name-$dir]:-} $(awk -v d="$dir" -v v="$v" -v t="$T" '$1 == d { x[$2] = $3 }
+			END { if (v > 0 && x["end"] > x["start"]) printf "%.0f", (x["end"] - x["start"]) / (v * t / 8); else printf "-" }' "$marks")"
+		ir[$name-$dir]="${ir[$name-$dir]:-} $(cut -d' ' -f2- "$L2_CONSOLE" | tr -d '\r' |
+			awk -v d="$dir" -v v="$v" -v t="$T" '$1 == "tv-irqs" && $2 == d && v > 0 { printf "%.1f", $3 / (v * t / 8) }')"
 	done
 }
 want() { [ -z "${NET_BENCH_ONLY:-}" ] || [[ " $NET_BENCH_ONLY " == *" $1 "* ]]; }
-for ((round = 1; round <= R; round++)); do
-	want thinvisor && run thinvisor "$TOP/$O/thinvisor" run --kernel "$L2_KERNEL" \
+run_thinvisor() {
+	run thinvisor "$TOP/$O/thinvisor" run --kernel "$L2_KERNEL" \
 		--initrd "$d/guest.cpio.gz" --cpus 1 --memory 512M --console stdio --net tap=tvb0 \
 		--cmdline "$append"
-	for vhost in off on; do
-		want "qemu-vhost-$vhost" || continue
-		run "qemu-vhost-$vhost" qemu-system-x86_64 -M pc -enable-kvm -cpu host -m 512 -smp 1 \
-			-nodefaults -no-user-config -display none -no-reboot -serial stdio \
-			-kernel "$L2_KERNEL" -initrd "$d/guest.cpio.gz" -append "$append" \
-			-netdev "tap,id=n0,ifname=tvb0,script=no,downscript=no,vhost=$vhost" \
-			-device virtio-net-pci,netdev=n0,disable-legacy=on,mac=52:54:00:12:34:56
+}
+run_qemu() { # run_qemu off|on: QEMU with vhost off or on
+	run "qemu-vhost-$1" qemu-system-x86_64 -M pc -enable-kvm -cpu host -m 512 -smp 1 \
+		-nodefaults -no-user-config -display none -no-reboot -serial stdio \
+		-kernel "$L2_KERNEL" -initrd "$d/guest.cpio.gz" -append "$append" \
+		-netdev "tap,id=n0,ifname=tvb0,script=no,downscript=no,vhost=$1" \
+		-device virtio-net-pci,netdev=n0,disable-legacy=on,mac=52:54:00:12:34:56
+}
+# the three in turns, a different one first each round (a fresh nested machine's first guest
+# runs slower)
+monitors=(thinvisor qemu-vhost-off qemu-vhost-on)
+for ((round = 1; round <= R; round++)); do
+	for ((k = 0; k < 3; k++)); do
+		m=${monitors[$(((round - 1 + k) % 3))]}
+		want "$m" || continue
+		case $m in
+		thinvisor) run_thinvisor ;;
+		*) run_qemu "${m#qemu-vhost-}" ;;
+		esac
 	done
 done
 
@@ -108,4 +149,17 @@ for dir in g2h h2g; do
 	[ $dir = h2g ] && label="host -> guest"
 	t=${res[thinvisor-$dir]:-fail} u=${res[qemu-vhost-off-$dir]:-fail} v=${res[qemu-vhost-on-$dir]:-fail}
 	echo "| $label | $(cell "$t") | $(cell "$u") | $(cell "$v") | $(ratio "$(mean "$t")" "$(mean "$u")") | $(ratio "$(mean "$t")" "$(mean "$v")") |"
+done
+echo
+echo "Per MiB moved, each round: L1's KVM exits (all vCPU exits of the VM, from L1's debugfs between"
+echo "the guest's marks) / the NIC's interrupts in the guest (its /proc/interrupts)"
+echo
+echo "| direction | thinvisor | QEMU virtio-net (userspace) | QEMU vhost-net |"
+echo "|---|---|---|---|"
+for dir in g2h h2g; do
+	label="guest -> host"
+	[ $dir = h2g ] && label="host -> guest"
+	echo -n "| $label |"
+	for m in thinvisor qemu-vhost-off qemu-vhost-on; do echo -n " ${ex[$m-$dir]# } / ${ir[$m-$dir]# } |"; done
+	echo
 done
