@@ -94,6 +94,10 @@ void vcpu_dump_regs(struct vcpu *v, char *buf, size_t len)
 		 v->id, r.rip, r.rsp, r.rax, r.rbx, r.rcx, r.rdx, r.rsi, r.rdi, r.rflags,
 		 s.cs.selector, s.cs.base, s.ss.selector, s.cr0, s.cr2, s.cr3, s.cr4, s.efer,
 		 s.gdt.base, s.gdt.limit, s.idt.base, s.idt.limit);
+	/* AMD's KVM resets a vCPU when it reports a shutdown: where it faulted is lost */
+	if (r.rip == 0xfff0 && s.cs.base == 0xffff0000 && !(s.cr0 & 1))
+		snprintf(buf + strlen(buf), len - strlen(buf),
+			 " (the power-on state: on AMD, KVM resets a vCPU that shut down, so where it faulted is lost)");
 }
 
 /* Stop the VM for a fatal reason with this vCPU's registers in the detail. */
