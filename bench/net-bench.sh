@@ -138,6 +138,7 @@ done
 mean() { awk '{ n = 0; s = 0; for (i = 1; i <= NF; i++) if ($i != "fail") { s += $i; n++ }
 	if (n) printf "%.1f", s / n; else printf "fail" }' <<<"$1"; }
 cell() { local m; m=$(mean "$1"); [ "$R" -gt 1 ] && echo "$m (${1# })" || echo "$m"; }
+label() { if [ "$1" = h2g ]; then echo "host -> guest"; else echo "guest -> host"; fi; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN { if (a > 0 && b > 0) printf "%.2f", a / b; else print "-" }'; }
 echo "iperf3 TCP over a tap, ${T} s per direction, $R round(s), Mbit/s (receiver side, mean of the"
 echo "rounds, each round in parentheses); ratio = thinvisor / QEMU"
@@ -145,10 +146,8 @@ echo
 echo "| direction | thinvisor | QEMU virtio-net (userspace) | QEMU vhost-net | ratio vs userspace | ratio vs vhost |"
 echo "|---|---|---|---|---|---|"
 for dir in g2h h2g; do
-	label="guest -> host"
-	[ $dir = h2g ] && label="host -> guest"
 	t=${res[thinvisor-$dir]:-fail} u=${res[qemu-vhost-off-$dir]:-fail} v=${res[qemu-vhost-on-$dir]:-fail}
-	echo "| $label | $(cell "$t") | $(cell "$u") | $(cell "$v") | $(ratio "$(mean "$t")" "$(mean "$u")") | $(ratio "$(mean "$t")" "$(mean "$v")") |"
+	echo "| $(label $dir) | $(cell "$t") | $(cell "$u") | $(cell "$v") | $(ratio "$(mean "$t")" "$(mean "$u")") | $(ratio "$(mean "$t")" "$(mean "$v")") |"
 done
 echo
 echo "Per MiB moved, each round: L1's KVM exits (all vCPU exits of the VM, from L1's debugfs between"
@@ -157,9 +156,7 @@ echo
 echo "| direction | thinvisor | QEMU virtio-net (userspace) | QEMU vhost-net |"
 echo "|---|---|---|---|"
 for dir in g2h h2g; do
-	label="guest -> host"
-	[ $dir = h2g ] && label="host -> guest"
-	echo -n "| $label |"
+	echo -n "| $(label $dir) |"
 	for m in thinvisor qemu-vhost-off qemu-vhost-on; do echo -n " ${ex[$m-$dir]# } / ${ir[$m-$dir]# } |"; done
 	echo
 done
