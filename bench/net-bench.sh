@@ -7,7 +7,8 @@
 # network namespace made for the run; iperf3's server runs there. Prints a Markdown table;
 # writes it to $O/bench/net.md. ROUNDS (default 1) repeats the three monitors in turn, a
 # different one first each round; the table shows the mean of the rounds and every round's
-# value, and a second table what each MiB cost: L1's KVM exits and the NIC's guest interrupts.
+# value, and a second table what each MB (10^6 bytes) cost: L1's KVM exits and the NIC's guest
+# interrupts.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -101,7 +102,7 @@ run() { # run NAME CMD...: one boot, both directions; appends to res/ex/ir[NAME-
 		v=$(cut -d' ' -f2- "$L2_CONSOLE" | tr -d '\r' | grep "^tv-$dir: .*receiver" |
 			sed -n 's/.* \([0-9.]*\) Mbits\/sec.*/\1/p' | head -n1)
 		res[$name-$dir]="${res[$name-$dir]:-} ${v:-fail}"
-		# per MiB received: L1's KVM exits and the guest's interrupts (the round's own numbers)
+		# per MB (10^6 bytes, as iperf3's Mbit/s) received: L1's KVM exits and the guest's interrupts (the round's own numbers)
 		ex[$name-$dir]="${ex[$name-$dir]:-} $(awk -v d="$dir" -v v="$v" -v t="$T" '$1 == d { x[$2] = $3 }
 			END { if (v > 0 && x["end"] > x["start"]) printf "%.0f", (x["end"] - x["start"]) / (v * t / 8); else printf "-" }' "$marks")"
 		ir[$name-$dir]="${ir[$name-$dir]:-} $(cut -d' ' -f2- "$L2_CONSOLE" | tr -d '\r' |
@@ -150,7 +151,7 @@ for dir in g2h h2g; do
 	echo "| $(label $dir) | $(cell "$t") | $(cell "$u") | $(cell "$v") | $(ratio "$(mean "$t")" "$(mean "$u")") | $(ratio "$(mean "$t")" "$(mean "$v")") |"
 done
 echo
-echo "Per MiB moved, each round: L1's KVM exits (all vCPU exits of the VM, from L1's debugfs between"
+echo "Per MB (10^6 bytes) moved, each round: L1's KVM exits (all vCPU exits of the VM, from L1's debugfs between"
 echo "the guest's marks) / the NIC's interrupts in the guest (its /proc/interrupts)"
 echo
 echo "| direction | thinvisor | QEMU virtio-net (userspace) | QEMU vhost-net |"

@@ -5,9 +5,9 @@
 # (writeback): fio direct=1 libaio, sequential 1 MiB read/write at QD4, 4 KiB random read and
 # write at QD1 and QD32, SECONDS (default 3) each after 1 s ramp, on a 128 MiB raw file and on
 # a dynamic VHD with every block allocated (QEMU: -f vpc). ROUNDS (default 1) alternates the
-# two monitors that many times, taking turns to go first; the table gives the median and each round's value. JOBS="seqread
-# randwrite-qd32 ..." runs only those jobs (on both disks). Runs inside
-# the nested machine unless this host has vmx/svm. Writes bench/results-virtio-blk.md; bench/RESULTS.md links it.
+# two monitors that many times, taking turns to go first; the table gives the median and each
+# round's value. JOBS="seqread randwrite-qd32 ..." runs only those jobs (on both disks). Runs
+# inside the nested machine unless this host has vmx/svm. Writes bench/results-virtio-blk.md; bench/RESULTS.md links it.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
