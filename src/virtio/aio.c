@@ -14,6 +14,7 @@
 #include "vm/loop.h"
 
 #define AIO_THREADS 4
+#define AIO_ASYNC_READ (64u << 10) /* cached reads from this size on start on a worker */
 
 struct aio {
 	struct loop *loop;
@@ -33,17 +34,24 @@ struct aio {
 	void *batch_opaque;
 };
 
+static uint64_t iov_total(const struct iovec *v, unsigned n)
+{
+	uint64_t total = 0;
+
+	for (unsigned i = 0; i < n; i++)
+		total += v[i].iov_len;
+	return total;
+}
+
 static long do_io(struct aio_req *r)
 {
 	struct iovec iov[64];
-	uint64_t total = 0, off = r->off;
+	uint64_t total = iov_total(r->iov, r->niov), off = r->off;
 	const struct iovec *v = r->iov;
 	unsigned n = r->niov;
 
 	if (r->op == AIO_FSYNC)
 		return fdatasync(r->fd) ? -errno : 0;
-	for (unsigned i = 0; i < n; i++)
-		total += v[i].iov_len;
 	for (uint64_t done = 0; done < total;) {
 		/* the part of the vector not yet moved */
 		uint64_t skip = done;
@@ -209,12 +217,17 @@ int aio_add(struct aio *a, struct aio_req *r)
 			if (!sqe)
 				return -EAGAIN;
 		}
-		if (r->op == AIO_READ)
+		if (r->op == AIO_READ) {
 			io_uring_prep_readv(sqe, r->fd, r->iov, r->niov, r->off);
-		else if (r->op == AIO_WRITE)
+			/* one large copy after another on this thread would serialize them (and
+			 * hold up the device's next kick); io_uring's workers copy in parallel */
+			if (r->cached && iov_total(r->iov, r->niov) >= AIO_ASYNC_READ)
+				sqe->flags |= IOSQE_ASYNC;
+		} else if (r->op == AIO_WRITE) {
 			io_uring_prep_writev(sqe, r->fd, r->iov, r->niov, r->off);
-		else
+		} else {
 			io_uring_prep_fsync(sqe, r->fd, IORING_FSYNC_DATASYNC);
+		}
 		io_uring_sqe_set_data(sqe, r);
 	} else {
 		r->next = a->queued;

@@ -6,6 +6,7 @@
 #define TV_AIO_H
 
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/uio.h>
 
@@ -20,6 +21,9 @@ struct aio_req {
 	uint64_t off;
 	const struct iovec *iov;
 	unsigned niov;
+	/* fd reads through the page cache (not O_DIRECT): io_uring copies such a read inside the
+	 * submitting call when the data is cached, so large ones go to its workers instead */
+	bool cached;
 	/* Called on the loop thread with the result: bytes transferred, 0 for fsync, or -errno. */
 	void (*done)(struct aio_req *r, long res);
 	/* engine-private */

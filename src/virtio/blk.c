@@ -252,7 +252,7 @@ static int submit_extent(struct blk_req *r, struct blk_sub *s, const struct bloc
 		n = 1;
 	}
 	s->a = (struct aio_req){.op = wr ? AIO_WRITE : AIO_READ, .fd = fd, .off = m->file_off,
-				.iov = iov, .niov = n, .done = sub_done};
+				.iov = iov, .niov = n, .cached = fd != b->dfd, .done = sub_done};
 	if (aio_add(b->aio, &s->a)) {
 		free(s->bounce);
 		free(s->slice);

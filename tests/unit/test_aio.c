@@ -1,8 +1,9 @@
 /* test_aio.c: the asynchronous file I/O engine (src/virtio/aio.c) on a real file, through
  * io_uring and through the thread pool: every request completes once with its result, data
  * reaches the file and comes back, errors come back as -errno, a full engine says -EAGAIN,
- * the batch callback follows completions (a request alone in a batch of its own), and
- * destroying the engine waits for what is in flight. */
+ * the batch callback follows completions (a request alone in a batch of its own),
+ * destroying the engine waits for what is in flight, and large page-cache reads (sent to
+ * io_uring's workers) bring back the right data. */
 /* cmocka.h needs these first, in this order */
 /* clang-format off */
 #include <stdarg.h>
@@ -224,6 +225,39 @@ static void test_lone_request_own_batch(void **st)
 	}
 }
 
+static void test_large_cached_reads(void **st)
+{
+	struct fixture *f = *st;
+	enum { BIG = 256 << 10, PARTS = 4, READS = 4 };
+	uint8_t *file = malloc(BIG * READS), *back = calloc(1, BIG * READS);
+	struct iovec iov[READS][PARTS];
+
+	assert_non_null(file);
+	assert_non_null(back);
+	for (unsigned i = 0; i < BIG * READS; i++)
+		file[i] = (uint8_t)(i * 7 + i / 4096);
+	assert_int_equal(pwrite(f->fd, file, BIG * READS, 0), BIG * READS); /* in the page cache */
+	/* page-cache reads large enough to go to io_uring's workers, each in several parts */
+	for (unsigned i = 0; i < READS; i++) {
+		for (unsigned k = 0; k < PARTS; k++)
+			iov[i][k] = (struct iovec){back + i * BIG + k * (BIG / PARTS), BIG / PARTS};
+		prep(f, i, AIO_READ, f->fd, (uint64_t)(READS - 1 - i) * BIG);
+		f->r[i].a.iov = iov[i];
+		f->r[i].a.niov = PARTS;
+		f->r[i].a.cached = true;
+		assert_int_equal(aio_add(f->aio, &f->r[i].a), 0);
+	}
+	aio_submit(f->aio);
+	run_until_done(f, READS);
+	for (unsigned i = 0; i < READS; i++) {
+		assert_int_equal(f->r[i].calls, 1);
+		assert_int_equal(f->r[i].res, BIG);
+		assert_memory_equal(back + i * BIG, file + (READS - 1 - i) * BIG, BIG);
+	}
+	free(file);
+	free(back);
+}
+
 static void test_destroy_waits_for_inflight(void **st)
 {
 	struct fixture *f = *st;
@@ -250,7 +284,7 @@ int main(void)
 		BOTH(test_backend_named),	   BOTH(test_write_then_read),
 		BOTH(test_fsync_and_short_read),   BOTH(test_error_is_errno),
 		BOTH(test_full_engine_says_eagain), BOTH(test_lone_request_own_batch),
-		BOTH(test_destroy_waits_for_inflight),
+		BOTH(test_destroy_waits_for_inflight), BOTH(test_large_cached_reads),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
