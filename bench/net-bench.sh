@@ -8,7 +8,7 @@
 # writes it to $O/bench/net.md. ROUNDS (default 1) repeats the three monitors in turn, a
 # different one first each round; the table shows the mean of the rounds and every round's
 # value, and a second table what each MB (10^6 bytes) cost: L1's KVM exits and the NIC's guest
-# interrupts.
+# interrupts (receive queue + transmit queue).
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
 cd "$TOP"
@@ -62,12 +62,12 @@ modprobe vhost_net 2>/dev/null
 
 guest="export LD_LIBRARY_PATH=/lib/x86_64-linux-gnu:/usr/lib/x86_64-linux-gnu
 ip link set eth0 up; ip addr add 192.168.78.2/24 dev eth0; sleep 1
-irqs() { awk '/virtio/ { s = 0; for (i = 2; i <= NF && \$i ~ /^[0-9]+\$/; i++) s += \$i; t += s } END { print t }' /proc/interrupts; }
+irqs() { awk -v q=\$1 '/virtio/ && \$NF ~ q { for (i = 2; i <= NF && \$i ~ /^[0-9]+\$/; i++) t += \$i } END { print t + 0 }' /proc/interrupts; }
 for dir in g2h h2g; do
 	r=; [ \$dir = h2g ] && r=-R
-	echo tv-mark \$dir start; sleep 1; i0=\$(irqs)
+	echo tv-mark \$dir start; sleep 1; i0=\$(irqs input); o0=\$(irqs output)
 	/usr/bin/iperf3 -c 192.168.78.1 -t $T \$r -f m 2>&1 | sed \"s/^/tv-\$dir: /\"
-	echo tv-irqs \$dir \$((\$(irqs) - i0)); echo tv-mark \$dir end; sleep 1
+	echo tv-irqs \$dir \$((\$(irqs input) - i0)) \$((\$(irqs output) - o0)); echo tv-mark \$dir end; sleep 1
 done"
 g64=$(printf '%s' "$guest" | base64 -w0)
 append="console=ttyS0 panic=-1 quiet tvtest64=$g64"
@@ -106,7 +106,7 @@ run() { # run NAME CMD...: one boot, both directions; appends to res/ex/ir[NAME-
 		ex[$name-$dir]="${ex[$name-$dir]:-} $(awk -v d="$dir" -v v="$v" -v t="$T" '$1 == d { x[$2] = $3 }
 			END { if (v > 0 && x["end"] > x["start"]) printf "%.0f", (x["end"] - x["start"]) / (v * t / 8); else printf "-" }' "$marks")"
 		ir[$name-$dir]="${ir[$name-$dir]:-} $(cut -d' ' -f2- "$L2_CONSOLE" | tr -d '\r' |
-			awk -v d="$dir" -v v="$v" -v t="$T" '$1 == "tv-irqs" && $2 == d && v > 0 { printf "%.1f", $3 / (v * t / 8) }')"
+			awk -v d="$dir" -v v="$v" -v t="$T" '$1 == "tv-irqs" && $2 == d && v > 0 { printf "%.1f+%.1f", $3 / (v * t / 8), $4 / (v * t / 8) }')"
 	done
 }
 want() { [ -z "${NET_BENCH_ONLY:-}" ] || [[ " $NET_BENCH_ONLY " == *" $1 "* ]]; }
@@ -152,7 +152,7 @@ for dir in g2h h2g; do
 done
 echo
 echo "Per MB (10^6 bytes) moved, each round: L1's KVM exits (all vCPU exits of the VM, from L1's debugfs between"
-echo "the guest's marks) / the NIC's interrupts in the guest (its /proc/interrupts)"
+echo "the guest's marks) / the NIC's interrupts in the guest (its /proc/interrupts), receive queue + transmit queue"
 echo
 echo "| direction | thinvisor | QEMU virtio-net (userspace) | QEMU vhost-net |"
 echo "|---|---|---|---|"

@@ -8,7 +8,7 @@
 # two monitors that many times, taking turns to go first; the table gives the median and each
 # round's value. JOBS="seqread randwrite-qd32 ..." runs only those jobs (on both disks). Runs
 # inside the nested machine unless this host has vmx/svm, each round in a fresh one; a round
-# whose nested machine fails (its kernel panics, a guest stalls) is run once more. Writes
+# whose nested machine fails (its kernel panics, a guest stalls) is tried again (3 tries). Writes
 # bench/results-virtio-blk.md; bench/RESULTS.md links it.
 set -u
 TOP=$(cd "$(dirname "$0")/.." && pwd)
@@ -49,16 +49,16 @@ if [ -z "${BLK_ROUND:-}" ] && grep -qwE 'vmx|svm' /proc/cpuinfo; then # every ro
 	exit 0
 elif [ -z "${BLK_ROUND:-}" ]; then
 	# each round in a fresh nested machine, so an emulator failure (L1's own kernel panics, an
-	# L2 that stalls: TEST-ENVIRONMENT.md) costs one round, which is run once more
+	# L2 that stalls: TEST-ENVIRONMENT.md) costs one try of a round (three at most)
 	make -s O="$O" all || exit 1
 	rm -f "$O"/bench/blk-*.log
 	load=$(cut -d' ' -f1-3 /proc/loadavg) reruns=0
 	for r in $(seq "$rounds"); do
-		for try in 1 2; do
+		for try in 1 2 3; do
 			out=$(nice tools/nested-run -b --timeout 1800 -- env JOBS="${JOBS:-}" BLK_ROUND=$r \
 				bench/virtio-blk-bench.sh "$secs" 2>&1) && break
 			echo "# round $r, try $try failed: $(tail -n1 <<<"$out")" >&2
-			[ "$try" = 2 ] && exit 1
+			[ "$try" = 3 ] && exit 1
 			reruns=$((reruns + 1))
 		done
 	done
