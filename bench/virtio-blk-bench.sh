@@ -28,16 +28,20 @@ vals() { # vals MONITOR JOB DISK: each round's value, space-separated
 median() { tr ' ' '\n' | grep . | sort -g | awk '{ v[NR] = $1 } END {
 	if (!NR) print "none"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 table() { # the Markdown table of every round's logs
-echo "| job | disk | unit | thinvisor | QEMU | ratio of medians |"
-echo "|---|---|---|---|---|---|"
+echo "| job | disk | unit | thinvisor | QEMU | ratio of medians | each round's ratio (median) |"
+echo "|---|---|---|---|---|---|---|"
 for disk in DATA VHD; do
 	for job in seqread seqwrite randread-qd1 randread-qd32 randwrite-qd1 randwrite-qd32; do
 		[ -z "${JOBS:-}" ] || [[ " $JOBS " == *" $job "* ]] || continue
 		tv=$(vals thinvisor $job $disk) qv=$(vals qemu $job $disk)
 		t=$(median <<<"$tv") q=$(median <<<"$qv")
 		r=$(awk -v a="$t" -v b="$q" 'BEGIN { if (b > 0) printf "%.2f", a / b; else print "-" }')
+		# a round's two guests ran in the same nested machine, minutes apart: their ratio
+		# leaves out how fast that machine happened to be
+		pr=$(paste -d' ' <(tr ' ' '\n' <<<"${tv% }") <(tr ' ' '\n' <<<"${qv% }") |
+			awk '$1 > 0 && $2 > 0 { printf "%.2f ", $1 / $2 }')
 		[ "$rounds" -gt 1 ] && t="$t (${tv% })" q="$q (${qv% })"
-		echo "| $job | $([ $disk = DATA ] && echo raw || echo "dynamic VHD") | $([[ $job == seq* ]] && echo MiB/s || echo IOPS) | $t | $q | $r |"
+		echo "| $job | $([ $disk = DATA ] && echo raw || echo "dynamic VHD") | $([[ $job == seq* ]] && echo MiB/s || echo IOPS) | $t | $q | $r | ${pr% } ($(median <<<"$pr")) |"
 	done
 done
 }
@@ -58,6 +62,9 @@ elif [ -z "${BLK_ROUND:-}" ]; then
 			out=$(nice tools/nested-run -b --timeout 1800 -- env JOBS="${JOBS:-}" BLK_ROUND=$r \
 				bench/virtio-blk-bench.sh "$secs" 2>&1) && break
 			echo "# round $r, try $try failed: $(tail -n1 <<<"$out")" >&2
+			for f in "$O"/bench/blk-*."$r".log; do # kept, for what went wrong
+				[ -e "$f" ] && mv "$f" "${f%.log}.failed$try.log"
+			done
 			[ "$try" = 3 ] && exit 1
 			reruns=$((reruns + 1))
 		done
