@@ -73,9 +73,9 @@ elif [ -z "${BLK_ROUND:-}" ]; then
 		echo "# virtio-blk: thinvisor vs QEMU virtio-blk-pci"
 		echo
 		echo "Command: \`bench/virtio-blk-bench.sh $secs $rounds\` ($(date -u '+%F %H:%M UTC'), inside the nested machine:"
-		echo "QEMU TCG emulating AMD-V, 2 vCPUs, 4 GiB, a fresh one per round, $reruns round(s) run again"
-		echo "after an emulator failure; host load average before: $load; everything runs under software"
-		echo "emulation, so absolute numbers are low and noisy; ratios are what counts)."
+		echo "QEMU TCG emulating AMD-V, 2 vCPUs, 4 GiB, a fresh one per round; failed tries run again:"
+		echo "$reruns; host load average before: $load; everything runs under software emulation, so"
+		echo "absolute numbers are low and noisy; ratios are what counts)."
 		echo
 		table
 	} >bench/results-virtio-blk.md
