@@ -127,6 +127,16 @@ is "lifecycle: no soft-lockup or RCU-stall report after the pause" "[ ! -s $tmp/
 api PUT /api/v1/vm.reboot
 is "lifecycle: vm.reboot is 204" "[ $code = 204 ]" "$code $body"
 wait_for '[ $(tr -d "\r" <"$con" | grep -c "thinvisor-guest: init started") -ge 2 ]' 200
+# A rebooted guest whose console went silent for good (seen once in CI: the second boot stopped
+# at the PCI probe, 230 s without a line, under a monitor whose first boot had run) is the
+# emulated AMD-V stopping an L2 guest (TEST-ENVIRONMENT.md): said as a timeout, which tests/run
+# runs once more in a fresh nested machine; a guest that keeps printing fails below as usual.
+quiet=$(($(date +%s) - $(stat -c %Y "$con")))
+if [ "$(tr -d '\r' <"$con" | grep -c 'thinvisor-guest: init started')" -lt 2 ] && [ $quiet -ge 100 ]; then
+	notok "lifecycle" "timed out after 200s waiting for the rebooted guest, silent for ${quiet}s, its last line: $(tail -n 1 "$con" | tr -d '\r' | cut -c1-160)"
+	pkill -KILL -f -- "--name $N "
+	exit 0
+fi
 wait_for '[ $(ticks | awk "\$2 == 3" | wc -l) -ge 2 ]' 120
 is "lifecycle: vm.reboot boots the guest again (init twice, the counter restarted)" \
 	"[ \$(tr -d '\r' <$con | grep -c 'thinvisor-guest: init started') = 2 ] && [ \$(ticks | awk '\$2 == 3' | wc -l) = 2 ]" \
