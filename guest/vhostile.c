@@ -3,7 +3,9 @@
  * guest RAM, then 20 more loops: each time the device must set NEEDS_RESET and raise its
  * config interrupt bit, and take nothing. Then, after a reset, it must work again (random
  * bytes). Meanwhile the disk (the other device) still reads sector 0 (the test wrote
- * "VHOSTILE" there) and writes sector 1. Exits 42 when all held, else 0x30 + the failed check. */
+ * "VHOSTILE" there) and writes sector 1. Last, the disk is reset while 6 MiB of reads are in
+ * flight: nothing may land in their buffers after the reset, and the disk works again.
+ * Exits 42 when all held, else 0x30 + the failed check. */
 #include "lib/guest.h"
 
 #define VMMIO 0xfe000000ul /* slot 0: the disk, slot 1: the rng */
@@ -36,6 +38,8 @@ static struct ring {
 } rng_q __attribute__((aligned(4096))), blk_q __attribute__((aligned(4096)));
 
 static uint8_t buf[4096] __attribute__((aligned(4096)));
+#define BIG ((volatile uint64_t *)0x1000000ul) /* 16 MiB: 6 MiB for reads in flight at a reset */
+#define BIG_LEN (6ul << 20)
 static uint8_t hdr[16], st[2];
 static uint32_t first_failure;
 
@@ -115,6 +119,71 @@ static int hostile_loop(unsigned long rng)
 	return wait_for(rng, &rng_q, 0, 1) && rng_q.used[1] == 0 && (rd(rng, R_ISR) & 2);
 }
 
+/* Read sector 0 into buf with the chain at descriptor 0; want = the used index after. */
+static int read_sector0(unsigned long disk, uint16_t want)
+{
+	hdr[0] = 0; /* IN */
+	hdr[8] = 0;
+	blk_q.d[0] = (struct desc){(uintptr_t)hdr, 16, 1, 1};
+	blk_q.d[1] = (struct desc){(uintptr_t)buf, 512, 1 | 2, 2};
+	blk_q.d[2] = (struct desc){(uintptr_t)st, 1, 2, 0};
+	st[0] = 0xff;
+	zero(buf, 8);
+	post(disk, &blk_q, 0);
+	return wait_for(disk, &blk_q, want, 0) && st[0] == 0 && buf[0] == 'V' && buf[7] == 'E';
+}
+
+/* Words of the big buffer that are no longer zero. */
+static unsigned long landed(void)
+{
+	unsigned long n = 0;
+
+	for (unsigned long i = 0; i < BIG_LEN / 8; i++)
+		n += BIG[i] != 0;
+	return n;
+}
+
+/* Two 3 MiB reads (the disk holds a pattern from 1 MiB on), then a reset as soon as the first
+ * bytes arrive: once the status reads back 0 the buffers are the driver's again, so nothing
+ * may land in them afterwards, and nothing may be used. */
+static void reset_midread(unsigned long disk)
+{
+	static uint8_t hdr2[2][16], st2[2];
+	unsigned long before, after = 0;
+	long spin;
+
+	dev_init(disk, &blk_q);
+	for (unsigned long i = 0; i < BIG_LEN / 8; i++)
+		BIG[i] = 0;
+	for (int k = 0; k < 2; k++) {
+		hdr2[k][0] = 0;		  /* IN */
+		hdr2[k][8] = (uint8_t)(2048 + k * 6144); /* sector 2048 = 1 MiB, then 4 MiB */
+		hdr2[k][9] = (uint8_t)((2048 + k * 6144) >> 8);
+		blk_q.d[3 * k] = (struct desc){(uintptr_t)hdr2[k], 16, 1, (uint16_t)(3 * k + 1)};
+		blk_q.d[3 * k + 1] = (struct desc){(uintptr_t)BIG + k * (BIG_LEN / 2), BIG_LEN / 2,
+						   1 | 2, (uint16_t)(3 * k + 2)};
+		blk_q.d[3 * k + 2] = (struct desc){(uintptr_t)&st2[k], 1, 2, 0};
+	}
+	post(disk, &blk_q, 0);
+	post(disk, &blk_q, 3);
+	for (spin = 0; spin < 200000000 && !BIG[0] && !BIG[BIG_LEN / 16]; spin++)
+		cpu_relax();
+	wr(disk, R_STATUS, 0);
+	before = rd(disk, R_STATUS) == 0 ? landed() : 0;
+	for (spin = 0; spin < 20000000; spin++)
+		cpu_relax();
+	after = landed();
+	verdict(before && before == after && blk_q.used[1] == 0, 0x39,
+		"disk: reset with 6 MiB of reads in flight: nothing lands after it, nothing used");
+	if (before != after) {
+		con_puts("vhostile: words landed at the reset / later: ");
+		con_putu(before);
+		con_puts(" / ");
+		con_putu(after);
+		con_putc('\n');
+	}
+}
+
 void gmain(uint32_t eax, uint32_t start_info)
 {
 	unsigned long disk = VMMIO, rng = VMMIO + 0x1000;
@@ -139,15 +208,7 @@ void gmain(uint32_t eax, uint32_t start_info)
 	verdict(ok, 0x34, "rng: 20 more looping chains, NEEDS_RESET each time");
 
 	/* the other device was never disturbed: read sector 0, write sector 1 */
-	hdr[0] = 0; /* IN */
-	hdr[8] = 0;
-	blk_q.d[0] = (struct desc){(uintptr_t)hdr, 16, 1, 1};
-	blk_q.d[1] = (struct desc){(uintptr_t)buf, 512, 1 | 2, 2};
-	blk_q.d[2] = (struct desc){(uintptr_t)st, 1, 2, 0};
-	st[0] = 0xff;
-	post(disk, &blk_q, 0);
-	verdict(wait_for(disk, &blk_q, 1, 0) && st[0] == 0 && buf[0] == 'V' && buf[7] == 'E', 0x35,
-		"disk: sector 0 reads VHOSTILE");
+	verdict(read_sector0(disk, 1), 0x35, "disk: sector 0 reads VHOSTILE");
 	for (int i = 0; i < 512; i++)
 		buf[i] = "GUESTWROTE"[i % 10];
 	hdr[0] = 1; /* OUT */
@@ -166,6 +227,10 @@ void gmain(uint32_t eax, uint32_t start_info)
 	for (n = 0; n < 64 && !buf[n]; n++)
 		;
 	verdict(ok && n < 64, 0x38, "rng: works again after the reset (64 random bytes)");
+
+	reset_midread(disk);
+	verdict(dev_init(disk, &blk_q) == 0xf && read_sector0(disk, 1), 0x3a,
+		"disk: works again after that reset (sector 0 reads VHOSTILE)");
 
 	con_puts(first_failure ? "vhostile: FAIL\n" : "vhostile: PASS\n");
 	outl(TESTDEV_EXIT, first_failure ? first_failure : 42);

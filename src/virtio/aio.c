@@ -27,7 +27,7 @@ struct aio {
 	pthread_t th[AIO_THREADS];
 	unsigned nth;
 	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_cond_t cv, done_cv; /* work to do; work done (for aio_drain) */
 	struct aio_req *queued, *todo, *done;
 	bool stop;
 	void (*batch_done)(void *opaque);
@@ -98,6 +98,7 @@ static void *worker(void *arg)
 		pthread_mutex_lock(&a->mu);
 		r->next = a->done;
 		a->done = r;
+		pthread_cond_signal(&a->done_cv);
 		if (write(a->efd, &one, sizeof(one)) < 0) {
 			/* counter overflow only */
 		}
@@ -106,16 +107,12 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-static void on_complete(void *opaque, uint32_t events)
+/* Run the completions that have arrived, then the batch callback. With the device's lock
+ * held (or none given). */
+static void reap(struct aio *a)
 {
-	struct aio *a = opaque;
-	uint64_t n;
 	unsigned count = 0;
 
-	if (read(a->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
-		return;
-	if (a->dev_lock)
-		pthread_mutex_lock(a->dev_lock);
 	if (a->uring) {
 		struct io_uring_cqe *cqe;
 		unsigned head;
@@ -153,6 +150,18 @@ static void on_complete(void *opaque, uint32_t events)
 	}
 	if (count && a->batch_done)
 		a->batch_done(a->batch_opaque);
+}
+
+static void on_complete(void *opaque, uint32_t events)
+{
+	struct aio *a = opaque;
+	uint64_t n;
+
+	if (read(a->efd, &n, sizeof(n)) < 0 && errno != EAGAIN)
+		return;
+	if (a->dev_lock)
+		pthread_mutex_lock(a->dev_lock);
+	reap(a);
 	if (a->dev_lock)
 		pthread_mutex_unlock(a->dev_lock);
 }
@@ -170,6 +179,7 @@ int aio_create(struct aio **out, unsigned depth, struct loop *loop, pthread_mute
 	a->depth = depth;
 	pthread_mutex_init(&a->mu, NULL);
 	pthread_cond_init(&a->cv, NULL);
+	pthread_cond_init(&a->done_cv, NULL);
 	a->efd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (a->efd < 0) {
 		ret = -errno;
@@ -198,6 +208,7 @@ stop:
 	aio_destroy(a);
 	return ret;
 free_a:
+	pthread_cond_destroy(&a->done_cv);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
 	free(a);
@@ -275,6 +286,26 @@ void aio_set_batch_done(struct aio *a, void (*fn)(void *opaque), void *opaque)
 	a->batch_opaque = opaque;
 }
 
+void aio_drain(struct aio *a)
+{
+	aio_submit(a);
+	while (a->inflight) {
+		if (a->uring) {
+			struct io_uring_cqe *cqe;
+			int ret = io_uring_wait_cqe(&a->ring, &cqe);
+
+			if (ret < 0 && ret != -EINTR && ret != -EAGAIN)
+				return; /* the ring is unusable: nothing more will complete */
+		} else {
+			pthread_mutex_lock(&a->mu);
+			while (!a->done)
+				pthread_cond_wait(&a->done_cv, &a->mu);
+			pthread_mutex_unlock(&a->mu);
+		}
+		reap(a);
+	}
+}
+
 const char *aio_backend(const struct aio *a) { return a->uring ? "io_uring" : "threads"; }
 
 void aio_destroy(struct aio *a)
@@ -304,6 +335,7 @@ void aio_destroy(struct aio *a)
 		loop_del(a->loop, a->efd);
 	if (a->efd >= 0)
 		close(a->efd);
+	pthread_cond_destroy(&a->done_cv);
 	pthread_cond_destroy(&a->cv);
 	pthread_mutex_destroy(&a->mu);
 	free(a);

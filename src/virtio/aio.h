@@ -38,11 +38,18 @@ int aio_create(struct aio **out, unsigned depth, struct loop *loop, pthread_mute
 	       int force_threads) __attribute__((warn_unused_result));
 
 /* Queue r (not yet submitted). Returns 0, or -EAGAIN when depth requests are already in
- * flight (the caller retries after completions). Loop thread only. */
+ * flight (the caller retries after completions). On the loop thread, with the device's lock
+ * held when one was given. */
 int aio_add(struct aio *a, struct aio_req *r) __attribute__((warn_unused_result));
 
-/* Submit everything queued by aio_add. Loop thread only. */
+/* Submit everything queued by aio_add. As aio_add. */
 void aio_submit(struct aio *a);
+
+/* Submit what is queued, then wait for everything in flight and run its completions (and
+ * the batch callback) on the calling thread, which holds the device's lock given to
+ * aio_create (or, with none given, is the loop thread). On return the kernel and the pool
+ * are done with every buffer they were given. */
+void aio_drain(struct aio *a);
 
 /* Called after each batch of completions (to interrupt the guest once), with opaque. */
 void aio_set_batch_done(struct aio *a, void (*fn)(void *opaque), void *opaque);

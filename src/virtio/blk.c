@@ -149,7 +149,7 @@ static void sub_done(struct aio_req *a, long res)
 				 a->op == AIO_READ ? "read" : a->op == AIO_WRITE ? "write" : "flush",
 				 (unsigned long long)a->off, r->b->dc->path,
 				 res < 0 ? strerror((int)-res) : "short transfer");
-	} else if (a->op == AIO_READ && s->bounce) {
+	} else if (a->op == AIO_READ && s->bounce && r->gen == r->b->gen) {
 		iov_copy(r->v.data, r->v.ndata, s->doff, s->bounce, s->len, false);
 	}
 	free(s->bounce);
@@ -422,7 +422,10 @@ static void blk_reset(struct virtio_dev *d)
 {
 	struct vblk *b = d->priv;
 
-	b->gen++; /* in-flight requests finish into nothing; their slots come back then */
+	b->gen++; /* in-flight requests finish into nothing and give their slots back */
+	/* now, on this thread: after a reset the device writes nothing into guest memory (the
+	 * driver owns its buffers again), so reads still in the kernel must land first */
+	aio_drain(b->aio);
 }
 
 static void blk_config_read(struct virtio_dev *d, unsigned off, uint8_t *data, unsigned len)
