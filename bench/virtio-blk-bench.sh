@@ -59,7 +59,8 @@ elif [ -z "${BLK_ROUND:-}" ]; then
 	load=$(cut -d' ' -f1-3 /proc/loadavg) reruns=0
 	for r in $(seq "$rounds"); do
 		for try in 1 2 3; do
-			out=$(nice tools/nested-run -b --timeout 1800 -- env JOBS="${JOBS:-}" BLK_ROUND=$r \
+			# a round takes 5-8 minutes; a machine whose kernel locks up is given up on sooner
+			out=$(nice tools/nested-run -b --timeout 900 -- env JOBS="${JOBS:-}" BLK_ROUND=$r \
 				bench/virtio-blk-bench.sh "$secs" 2>&1) && break
 			echo "# round $r, try $try failed: $(tail -n1 <<<"$out")" >&2
 			for f in "$O"/bench/blk-*."$r".log; do # kept, for what went wrong
