@@ -156,7 +156,7 @@ static void reset_midread(unsigned long disk)
 	for (unsigned long i = 0; i < BIG_LEN / 8; i++)
 		BIG[i] = 0;
 	for (int k = 0; k < 2; k++) {
-		hdr2[k][0] = 0;		  /* IN */
+		hdr2[k][0] = 0; /* IN */
 		hdr2[k][8] = (uint8_t)(2048 + k * 6144); /* sector 2048 = 1 MiB, then 4 MiB */
 		hdr2[k][9] = (uint8_t)((2048 + k * 6144) >> 8);
 		blk_q.d[3 * k] = (struct desc){(uintptr_t)hdr2[k], 16, 1, (uint16_t)(3 * k + 1)};
