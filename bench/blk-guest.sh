@@ -1,28 +1,36 @@
 #!/bin/sh
 # bench/blk-guest.sh: the L2 guest's side of bench/virtio-blk-bench.sh (baked into its
-# initramfs). Mounts the tools disk (serial TOOLS: fio and its libraries), runs each fio job on
-# the disks with serials DATA (raw) and VHD (dynamic VHD), prints fio's terse lines prefixed
-# "tv-fio JOB DISK ". tvjobs=A,B on the command line runs only those jobs.
+# initramfs). Mounts the tools disk (serial TOOLS: fio and its libraries), prints "tv-ready",
+# then reads commands from the console, one a line: "JOB DISK" runs that fio job on the disk
+# with that serial (DATA: raw, VHD: dynamic VHD) and prints fio's terse line prefixed
+# "tv-fio JOB DISK " (and the virtio interrupt counts, "tv-irq JOB DISK ..."); "quit" ends the
+# guest. SECONDS per job come from tvsecs= on the kernel command line.
 dev_of() {
 	for b in /sys/block/vd*; do
 		[ "$(cat "$b/serial" 2>/dev/null)" = "$1" ] && echo "/dev/${b##*/}" && return
 	done
 }
 secs=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^tvsecs=//p')
-only=$(tr ' ' '\n' </proc/cmdline | sed -n 's/^tvjobs=//p' | tr , ' ') # empty: every job
 mkdir -p /t && mount -o ro "$(dev_of TOOLS)" /t || { echo "tv-fio-error: no tools disk"; exit 1; }
 fio() { /t/ld-linux-x86-64.so.2 --library-path /t /t/fio "$@"; }
-for disk in DATA VHD; do
-	d=$(dev_of $disk)
-	[ -n "$d" ] || continue
-	for job in "seqread read 1M 4" "seqwrite write 1M 4" "randread-qd1 randread 4k 1" \
-		"randread-qd32 randread 4k 32" "randwrite-qd1 randwrite 4k 1" "randwrite-qd32 randwrite 4k 32"; do
-		set -- $job
-		[ -z "$only" ] || case " $only " in *" $1 "*) ;; *) continue ;; esac
-		out=$(fio --name="$1" --filename="$d" --rw="$2" --bs="$3" --iodepth="$4" --direct=1 \
-			--ioengine=libaio --time_based --runtime="${secs:-5}" --ramp_time=1 \
-			--randrepeat=0 --minimal 2>&1 | tail -n1)
-		echo "tv-fio $1 $disk $out"
-		grep -E 'virtio|CAL|RES' /proc/interrupts | sed "s/^/tv-irq $1 $disk /"
-	done
+stty -echo 2>/dev/null
+echo "tv-ready"
+while read -r name disk; do
+	case "$name" in
+	seqread) set -- read 1M 4 ;;
+	seqwrite) set -- write 1M 4 ;;
+	randread-qd1) set -- randread 4k 1 ;;
+	randread-qd32) set -- randread 4k 32 ;;
+	randwrite-qd1) set -- randwrite 4k 1 ;;
+	randwrite-qd32) set -- randwrite 4k 32 ;;
+	quit) exit 0 ;;
+	*) echo "tv-fio-error: unknown job '$name'"; continue ;;
+	esac
+	d=$(dev_of "$disk")
+	[ -n "$d" ] || { echo "tv-fio-error: no disk '$disk'"; continue; }
+	out=$(fio --name="$name" --filename="$d" --rw="$1" --bs="$2" --iodepth="$3" --direct=1 \
+		--ioengine=libaio --time_based --runtime="${secs:-5}" --ramp_time=1 \
+		--randrepeat=0 --minimal 2>&1 | tail -n1)
+	grep -E 'virtio|CAL|RES' /proc/interrupts | sed "s/^/tv-irq $name $disk /"
+	echo "tv-fio $name $disk $out"
 done
