@@ -14,16 +14,16 @@
 #include "vm/loop.h"
 
 #define AIO_THREADS 4
-#define AIO_ASYNC_READ (64u << 10) /* cached reads from this size on start on a worker */
+#define AIO_LARGE (64u << 10) /* cached transfers from this size on leave the loop thread */
 
 struct aio {
 	struct loop *loop;
 	pthread_mutex_t *dev_lock;
 	int efd;
-	unsigned depth, inflight;
+	unsigned depth, inflight, pooled; /* in flight: in all; in the thread pool */
 	bool uring;
 	struct io_uring ring;
-	/* thread pool */
+	/* thread pool: every request without io_uring, large cached writes with it */
 	pthread_t th[AIO_THREADS];
 	unsigned nth;
 	pthread_mutex_t mu;
@@ -107,46 +107,46 @@ static void *worker(void *arg)
 	return NULL;
 }
 
-/* Run the completions that have arrived, then the batch callback. With the device's lock
- * held (or none given). */
+/* Run the completions that have arrived (io_uring's, then the pool's), then the batch
+ * callback. With the device's lock held (or none given). */
 static void reap(struct aio *a)
 {
+	struct aio_req *list, *rev = NULL;
 	unsigned count = 0;
 
 	if (a->uring) {
 		struct io_uring_cqe *cqe;
-		unsigned head;
+		unsigned head, n = 0;
 
 		io_uring_for_each_cqe(&a->ring, head, cqe)
 		{
 			struct aio_req *r = io_uring_cqe_get_data(cqe);
 
-			count++;
+			n++;
 			a->inflight--;
 			r->done(r, cqe->res);
 		}
-		io_uring_cq_advance(&a->ring, count);
-	} else {
-		struct aio_req *list, *rev = NULL;
+		io_uring_cq_advance(&a->ring, n);
+		count += n;
+	}
+	pthread_mutex_lock(&a->mu);
+	list = a->done;
+	a->done = NULL;
+	pthread_mutex_unlock(&a->mu);
+	while (list) { /* completion order */
+		struct aio_req *next = list->next;
 
-		pthread_mutex_lock(&a->mu);
-		list = a->done;
-		a->done = NULL;
-		pthread_mutex_unlock(&a->mu);
-		while (list) { /* completion order */
-			struct aio_req *next = list->next;
+		list->next = rev;
+		rev = list;
+		list = next;
+	}
+	for (; rev; count++) {
+		struct aio_req *next = rev->next;
 
-			list->next = rev;
-			rev = list;
-			list = next;
-		}
-		for (; rev; count++) {
-			struct aio_req *next = rev->next;
-
-			a->inflight--;
-			rev->done(rev, (long)rev->left);
-			rev = next;
-		}
+		a->inflight--;
+		a->pooled--;
+		rev->done(rev, (long)rev->left);
+		rev = next;
 	}
 	if (count && a->batch_done)
 		a->batch_done(a->batch_opaque);
@@ -164,6 +164,28 @@ static void on_complete(void *opaque, uint32_t events)
 	reap(a);
 	if (a->dev_lock)
 		pthread_mutex_unlock(a->dev_lock);
+}
+
+static int start_pool(struct aio *a)
+{
+	for (; a->nth < AIO_THREADS; a->nth++) {
+		int ret = thread_start(&a->th[a->nth], worker, a);
+
+		if (ret)
+			return a->nth ? 0 : ret;
+	}
+	return 0;
+}
+
+/* Whether r goes to the thread pool. With io_uring, large writes through the page cache do:
+ * io_uring (Linux 6.1) hands buffered writes to its workers, hashed per file so they run one
+ * at a time, and was behind QEMU's thread pool on sequential writes (bench/RESULTS.md). */
+static bool to_pool(struct aio *a, const struct aio_req *r)
+{
+	if (!a->uring)
+		return true;
+	return r->op == AIO_WRITE && r->cached && iov_total(r->iov, r->niov) >= AIO_LARGE &&
+	       start_pool(a) == 0;
 }
 
 int aio_create(struct aio **out, unsigned depth, struct loop *loop, pthread_mutex_t *lock,
@@ -191,13 +213,8 @@ int aio_create(struct aio **out, unsigned depth, struct loop *loop, pthread_mute
 		else
 			io_uring_queue_exit(&a->ring);
 	}
-	if (!a->uring) {
-		for (; a->nth < AIO_THREADS; a->nth++) {
-			ret = thread_start(&a->th[a->nth], worker, a);
-			if (ret)
-				goto stop;
-		}
-	}
+	if (!a->uring && (ret = start_pool(a)))
+		goto stop;
 	ret = loop_add(loop, a->efd, EPOLLIN, on_complete, a);
 	if (ret)
 		goto stop;
@@ -219,7 +236,11 @@ int aio_add(struct aio *a, struct aio_req *r)
 {
 	if (a->inflight >= a->depth)
 		return -EAGAIN;
-	if (a->uring) {
+	if (to_pool(a, r)) {
+		r->next = a->queued;
+		a->queued = r;
+		a->pooled++;
+	} else {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&a->ring);
 
 		if (!sqe) {
@@ -232,7 +253,7 @@ int aio_add(struct aio *a, struct aio_req *r)
 			io_uring_prep_readv(sqe, r->fd, r->iov, r->niov, r->off);
 			/* one large copy after another on this thread would serialize them (and
 			 * hold up the device's next kick); io_uring's workers copy in parallel */
-			if (r->cached && iov_total(r->iov, r->niov) >= AIO_ASYNC_READ)
+			if (r->cached && iov_total(r->iov, r->niov) >= AIO_LARGE)
 				sqe->flags |= IOSQE_ASYNC;
 		} else if (r->op == AIO_WRITE) {
 			io_uring_prep_writev(sqe, r->fd, r->iov, r->niov, r->off);
@@ -240,9 +261,6 @@ int aio_add(struct aio *a, struct aio_req *r)
 			io_uring_prep_fsync(sqe, r->fd, IORING_FSYNC_DATASYNC);
 		}
 		io_uring_sqe_set_data(sqe, r);
-	} else {
-		r->next = a->queued;
-		a->queued = r;
 	}
 	a->inflight++;
 	return 0;
@@ -252,11 +270,8 @@ void aio_submit(struct aio *a)
 {
 	struct aio_req *list = NULL;
 
-	if (a->uring) {
-		if (io_uring_sq_ready(&a->ring))
-			io_uring_submit(&a->ring);
-		return;
-	}
+	if (a->uring && io_uring_sq_ready(&a->ring))
+		io_uring_submit(&a->ring);
 	if (!a->queued)
 		return;
 	while (a->queued) { /* submission order */
@@ -290,7 +305,7 @@ void aio_drain(struct aio *a)
 {
 	aio_submit(a);
 	while (a->inflight) {
-		if (a->uring) {
+		if (a->inflight > a->pooled) {
 			struct io_uring_cqe *cqe;
 			int ret = io_uring_wait_cqe(&a->ring, &cqe);
 
@@ -314,7 +329,7 @@ void aio_destroy(struct aio *a)
 		return;
 	if (a->uring) {
 		/* let the kernel finish with the guest's buffers before they go away */
-		while (a->inflight) {
+		while (a->inflight > a->pooled) {
 			struct io_uring_cqe *cqe;
 
 			if (io_uring_wait_cqe(&a->ring, &cqe) < 0)
@@ -323,14 +338,14 @@ void aio_destroy(struct aio *a)
 			a->inflight--;
 		}
 		io_uring_queue_exit(&a->ring);
-	} else {
-		pthread_mutex_lock(&a->mu);
-		a->stop = true;
-		pthread_cond_broadcast(&a->cv);
-		pthread_mutex_unlock(&a->mu);
-		for (unsigned i = 0; i < a->nth; i++)
-			pthread_join(a->th[i], NULL);
 	}
+	/* the workers finish what they are doing; what they have not started is left */
+	pthread_mutex_lock(&a->mu);
+	a->stop = true;
+	pthread_cond_broadcast(&a->cv);
+	pthread_mutex_unlock(&a->mu);
+	for (unsigned i = 0; i < a->nth; i++)
+		pthread_join(a->th[i], NULL);
 	if (a->loop)
 		loop_del(a->loop, a->efd);
 	if (a->efd >= 0)

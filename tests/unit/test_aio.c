@@ -3,8 +3,9 @@
  * reaches the file and comes back, errors come back as -errno, a full engine says -EAGAIN,
  * the batch callback follows completions (a request alone in a batch of its own),
  * destroying the engine waits for what is in flight, large page-cache reads (sent to
- * io_uring's workers) bring back the right data, and a drain runs every completion before it
- * returns. */
+ * io_uring's workers) bring back the right data, a drain runs every completion before it
+ * returns, and large page-cache writes (sent to the pool, io_uring or not) mixed with small
+ * reads complete once each with the right data. */
 /* cmocka.h needs these first, in this order */
 /* clang-format off */
 #include <stdarg.h>
@@ -303,6 +304,52 @@ static void test_drain_finishes_inflight(void **st)
 	free(back);
 }
 
+static void test_large_cached_writes_mixed(void **st)
+{
+	struct fixture *f = *st;
+	enum { BIG = 256 << 10, WRITES = 4 };
+	uint8_t *src = malloc(BIG * WRITES), *file = malloc(BIG * WRITES);
+	struct iovec iov[WRITES];
+
+	assert_non_null(src);
+	assert_non_null(file);
+	for (unsigned i = 0; i < BIG * WRITES; i++)
+		src[i] = (uint8_t)(i * 7 + i / 4096);
+	memset(f->buf[WRITES], 0x5a, BS);
+	assert_int_equal(pwrite(f->fd, f->buf[WRITES], BS, BIG * WRITES), BS);
+	/* large cached writes (the pool's, with io_uring too) beside small reads (io_uring's) */
+	for (unsigned i = 0; i < WRITES; i++) {
+		iov[i] = (struct iovec){src + i * BIG, BIG};
+		prep(f, i, AIO_WRITE, f->fd, (uint64_t)i * BIG);
+		f->r[i].a.iov = &iov[i];
+		f->r[i].a.cached = true;
+		assert_int_equal(aio_add(f->aio, &f->r[i].a), 0);
+		prep(f, WRITES + i, AIO_READ, f->fd, BIG * WRITES);
+		assert_int_equal(aio_add(f->aio, &f->r[WRITES + i].a), 0);
+	}
+	aio_drain(f->aio);
+	for (unsigned i = 0; i < 2 * WRITES; i++) {
+		assert_int_equal(f->r[i].calls, 1);
+		assert_int_equal(f->r[i].res, i < WRITES ? BIG : BS);
+	}
+	for (unsigned i = WRITES; i < 2 * WRITES; i++)
+		assert_memory_equal(f->buf[i], f->buf[WRITES], BS);
+	assert_int_equal(pread(f->fd, file, BIG * WRITES, 0), BIG * WRITES);
+	assert_memory_equal(file, src, BIG * WRITES);
+	/* and through the loop, as a device sees them */
+	prep(f, 0, AIO_WRITE, f->fd, 0);
+	f->r[0].a.iov = &iov[1];
+	f->r[0].a.cached = true;
+	assert_int_equal(aio_add(f->aio, &f->r[0].a), 0);
+	aio_submit(f->aio);
+	run_until_done(f, 1);
+	assert_int_equal(f->r[0].res, BIG);
+	assert_int_equal(pread(f->fd, file, BIG, 0), BIG);
+	assert_memory_equal(file, src + BIG, BIG);
+	free(src);
+	free(file);
+}
+
 static void test_destroy_waits_for_inflight(void **st)
 {
 	struct fixture *f = *st;
@@ -330,7 +377,7 @@ int main(void)
 		BOTH(test_fsync_and_short_read),   BOTH(test_error_is_errno),
 		BOTH(test_full_engine_says_eagain), BOTH(test_lone_request_own_batch),
 		BOTH(test_destroy_waits_for_inflight), BOTH(test_large_cached_reads),
-		BOTH(test_drain_finishes_inflight),
+		BOTH(test_drain_finishes_inflight), BOTH(test_large_cached_writes_mixed),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
