@@ -11,7 +11,9 @@
 # times (default 2), who goes first alternating. A pair's two runs are seconds apart in the same
 # machine, so its ratio leaves out how fast that machine (and that minute) was. ROUNDS (default 1)
 # is how many nested machines do this, one after another. The table gives each monitor's median,
-# and the median of the pairs' ratios with how many pairs were at or above 1.0.
+# and the median of the pairs' ratios with how many pairs were at or above 1.0; a second table
+# gives KVM's exits and injected interrupts per request for each VM (read from debugfs around
+# each job). O=DIR benchmarks the build in DIR (default build).
 # JOBS="seqread randwrite-qd32 ..." runs only those jobs (on both disks). Runs inside the nested
 # machine unless this host has vmx/svm, each round in a fresh one; a round whose nested machine
 # fails (an L2 triple-faults or stalls, L1's kernel panics) is tried again (3 tries a round), and
