@@ -46,14 +46,13 @@ per_request() { # per_request LOG JOB DISK: "exits injections" per virtio reques
 }
 median() { sort -g | awk '{ v[NR] = $1 } END {
 	if (!NR) print "none"; else if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
-table() { # the Markdown table of every complete round's logs
+table() { # the Markdown table of every machine's logs (a failed one's complete pairs too)
 	echo "| job | disk | unit | thinvisor | QEMU | ratio of medians | pairs' ratios: median (min-max), at or above 1.0 |"
 	echo "|---|---|---|---|---|---|---|"
 	for disk in DATA VHD; do
 		for job in $jobs; do
 			# "tv q" per pair, from each round's two logs
 			all=$(for f in "$O"/bench/blk-thinvisor.[0-9]*.log; do
-				[[ $f == *failed* ]] && continue
 				paste -d' ' <(samples "$f" $job $disk) <(samples "${f/thinvisor/qemu}" $job $disk)
 			done | awk 'NF == 2 && $1 > 0 && $2 > 0')
 			t=$(awk '{ print $1 }' <<<"$all" | median) q=$(awk '{ print $2 }' <<<"$all" | median)
@@ -88,16 +87,17 @@ table_kvm() { # KVM's own counts per virtio request (requests: the guest's disk 
 if [ -z "${BLK_ROUND:-}" ]; then
 	make -s O="$O" all || exit 1
 	rm -f "$O"/bench/blk-*.log "$O"/bench/blk-*.log.kvm
-	load=$(cut -d' ' -f1-3 /proc/loadavg) where="on this host" failed=() m=0 done=0
+	load=$(cut -d' ' -f1-3 /proc/loadavg) failed=() m=0 done=0 where="on this host"
+	grep -qwE 'vmx|svm' /proc/cpuinfo ||
+		where="inside the nested machine: QEMU TCG emulating AMD-V, 2 vCPUs, 4 GiB, a fresh one per round"
 	# up to three machines a round: a failed machine's complete pairs count too (a pair is two
 	# runs seconds apart; a machine fails between runs: an L2 that triple-faults or stalls, L1's
 	# own kernel panicking: TEST-ENVIRONMENT.md)
 	while [ $done -lt "$rounds" ] && [ $m -lt $((rounds * 3)) ]; do
 		m=$((m + 1))
-		if grep -qwE 'vmx|svm' /proc/cpuinfo; then
+		if [ "$where" = "on this host" ]; then
 			out=$(BLK_ROUND=$m bench/virtio-blk-bench.sh "$secs" 2>&1)
 		else
-			where="inside the nested machine: QEMU TCG emulating AMD-V, 2 vCPUs, 4 GiB, a fresh one per round"
 			out=$(nice tools/nested-run -b --timeout $((600 + pairs * 24 * (secs + 8))) -- \
 				env JOBS="$jobs" PAIRS="$pairs" BLK_ROUND=$m \
 				bench/virtio-blk-bench.sh "$secs" 2>&1)
