@@ -1,9 +1,8 @@
 /* aio.h: asynchronous file I/O for device backends: io_uring (liburing) when the host allows
  * it, else a small thread pool doing preadv/pwritev/fdatasync; with io_uring, large writes
  * through the page cache go to the pool too (started when the first one comes). Requests are
- * queued with
- * aio_add and submitted together with aio_submit (one system call per batch with io_uring);
- * completions run on the loop thread the engine was created for, in batches. */
+ * queued with aio_add and submitted together with aio_submit (one system call per batch with
+ * io_uring); completions run on the loop thread the engine was created for, in batches. */
 #ifndef TV_AIO_H
 #define TV_AIO_H
 
