@@ -20,10 +20,11 @@ struct aio {
 	struct loop *loop;
 	pthread_mutex_t *dev_lock;
 	int efd;
-	unsigned depth, inflight, pooled; /* in flight: in all; in the thread pool */
-	bool uring;
+	unsigned depth, inflight, off_ring; /* in flight: in all; in the pool or done at once */
+	bool uring, wake;		    /* wake: requests done at once await the loop */
 	struct io_uring ring;
-	/* thread pool: every request without io_uring, large cached writes with it */
+	/* thread pool: without io_uring every request not done at once, with it large cached
+	 * writes; the done list holds the pool's completions and the requests done at once */
 	pthread_t th[AIO_THREADS];
 	unsigned nth;
 	pthread_mutex_t mu;
@@ -144,7 +145,7 @@ static void reap(struct aio *a)
 		struct aio_req *next = rev->next;
 
 		a->inflight--;
-		a->pooled--;
+		a->off_ring--;
 		rev->done(rev, (long)rev->left);
 		rev = next;
 	}
@@ -177,9 +178,17 @@ static int start_pool(struct aio *a)
 	return 0;
 }
 
+/* Whether r is done at once, on the calling (loop) thread: small writes through the page
+ * cache, a copy of a few pages. io_uring (Linux 6.1) hands every buffered write to its
+ * workers, hashed per file so one at a time, and the guest would get an interrupt for nearly
+ * each; done here, a kick's writes complete together (bench/RESULTS.md). */
+static bool at_once(const struct aio_req *r)
+{
+	return r->op == AIO_WRITE && r->cached && iov_total(r->iov, r->niov) < AIO_LARGE;
+}
+
 /* Whether r goes to the thread pool. With io_uring, large writes through the page cache do:
- * io_uring (Linux 6.1) hands buffered writes to its workers, hashed per file so they run one
- * at a time, and was behind QEMU's thread pool on sequential writes (bench/RESULTS.md). */
+ * on io_uring's hashed workers they were behind QEMU's thread pool on sequential writes. */
 static bool to_pool(struct aio *a, const struct aio_req *r)
 {
 	if (!a->uring)
@@ -236,10 +245,19 @@ int aio_add(struct aio *a, struct aio_req *r)
 {
 	if (a->inflight >= a->depth)
 		return -EAGAIN;
-	if (to_pool(a, r)) {
+	if (at_once(r)) {
+		/* completed from the loop like the pool's, never inside this call */
+		r->left = (uint64_t)do_io(r);
+		pthread_mutex_lock(&a->mu);
+		r->next = a->done;
+		a->done = r;
+		pthread_mutex_unlock(&a->mu);
+		a->off_ring++;
+		a->wake = true;
+	} else if (to_pool(a, r)) {
 		r->next = a->queued;
 		a->queued = r;
-		a->pooled++;
+		a->off_ring++;
 	} else {
 		struct io_uring_sqe *sqe = io_uring_get_sqe(&a->ring);
 
@@ -269,9 +287,14 @@ int aio_add(struct aio *a, struct aio_req *r)
 void aio_submit(struct aio *a)
 {
 	struct aio_req *list = NULL;
+	uint64_t one = 1;
 
 	if (a->uring && io_uring_sq_ready(&a->ring))
 		io_uring_submit(&a->ring);
+	if (a->wake && write(a->efd, &one, sizeof(one)) < 0) {
+		/* counter overflow only */
+	}
+	a->wake = false;
 	if (!a->queued)
 		return;
 	while (a->queued) { /* submission order */
@@ -305,7 +328,7 @@ void aio_drain(struct aio *a)
 {
 	aio_submit(a);
 	while (a->inflight) {
-		if (a->inflight > a->pooled) {
+		if (a->inflight > a->off_ring) {
 			struct io_uring_cqe *cqe;
 			int ret = io_uring_wait_cqe(&a->ring, &cqe);
 
@@ -329,7 +352,8 @@ void aio_destroy(struct aio *a)
 		return;
 	if (a->uring) {
 		/* let the kernel finish with the guest's buffers before they go away */
-		while (a->inflight > a->pooled) {
+		io_uring_submit(&a->ring);
+		while (a->inflight > a->off_ring) {
 			struct io_uring_cqe *cqe;
 
 			if (io_uring_wait_cqe(&a->ring, &cqe) < 0)

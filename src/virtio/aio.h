@@ -1,8 +1,10 @@
 /* aio.h: asynchronous file I/O for device backends: io_uring (liburing) when the host allows
  * it, else a small thread pool doing preadv/pwritev/fdatasync; with io_uring, large writes
- * through the page cache go to the pool too (started when the first one comes). Requests are
+ * through the page cache go to the pool too (started when the first one comes). Small writes
+ * through the page cache are done at once, inside aio_add, on either backend. Requests are
  * queued with aio_add and submitted together with aio_submit (one system call per batch with
- * io_uring); completions run on the loop thread the engine was created for, in batches. */
+ * io_uring); completions, those done at once too, run on the loop thread the engine was
+ * created for, in batches, never inside aio_add or aio_submit. */
 #ifndef TV_AIO_H
 #define TV_AIO_H
 
@@ -24,7 +26,8 @@ struct aio_req {
 	unsigned niov;
 	/* fd goes through the page cache (not O_DIRECT): io_uring copies such a read inside the
 	 * submitting call when the data is cached, so large ones go to its workers instead; it
-	 * runs such writes one at a time per file on its workers, so large ones go to the pool */
+	 * runs such writes one at a time per file on its workers, so large ones go to the pool
+	 * and small ones are done at once */
 	bool cached;
 	/* Called on the loop thread with the result: bytes transferred, 0 for fsync, or -errno. */
 	void (*done)(struct aio_req *r, long res);

@@ -5,7 +5,8 @@
  * destroying the engine waits for what is in flight, large page-cache reads (sent to
  * io_uring's workers) bring back the right data, a drain runs every completion before it
  * returns, and large page-cache writes (sent to the pool, io_uring or not) mixed with small
- * reads complete once each with the right data. */
+ * reads complete once each with the right data, and small page-cache writes are done at once
+ * yet complete only from the loop (or a drain), together in one batch. */
 /* cmocka.h needs these first, in this order */
 /* clang-format off */
 #include <stdarg.h>
@@ -350,6 +351,49 @@ static void test_large_cached_writes_mixed(void **st)
 	free(file);
 }
 
+static void test_small_cached_writes_at_once(void **st)
+{
+	struct fixture *f = *st;
+	enum { WRITES = 8 };
+	char back[BS];
+
+	for (unsigned i = 0; i < WRITES; i++) {
+		prep(f, i, AIO_WRITE, f->fd, (uint64_t)i * BS);
+		memset(f->buf[i], 'a' + (int)i, BS);
+		f->r[i].a.cached = true;
+		assert_int_equal(aio_add(f->aio, &f->r[i].a), 0);
+		/* in the file already, but no callback inside aio_add */
+		assert_int_equal(pread(f->fd, back, BS, (off_t)i * BS), BS);
+		assert_memory_equal(back, f->buf[i], BS);
+		assert_int_equal(f->r[i].calls, 0);
+	}
+	aio_submit(f->aio);
+	for (unsigned i = 0; i < WRITES; i++)
+		assert_int_equal(f->r[i].calls, 0);
+	/* the loop completes the kick's writes together */
+	run_until_done(f, WRITES);
+	assert_int_equal(f->batches, 1);
+	for (unsigned i = 0; i < WRITES; i++) {
+		assert_int_equal(f->r[i].calls, 1);
+		assert_int_equal(f->r[i].res, BS);
+	}
+	/* and a drain runs them too, beside a read on the other path */
+	prep(f, 0, AIO_WRITE, f->fd, 0);
+	memset(f->buf[0], 'z', BS);
+	f->r[0].a.cached = true;
+	assert_int_equal(aio_add(f->aio, &f->r[0].a), 0);
+	prep(f, 1, AIO_READ, f->fd, BS);
+	assert_int_equal(aio_add(f->aio, &f->r[1].a), 0);
+	aio_drain(f->aio);
+	assert_int_equal(f->r[0].calls, 1);
+	assert_int_equal(f->r[0].res, BS);
+	assert_int_equal(f->r[1].calls, 1);
+	assert_int_equal(f->r[1].res, BS);
+	memset(back, 'b', BS);
+	assert_memory_equal(f->buf[1], back, BS);
+	assert_true(f->batches >= 2);
+}
+
 static void test_destroy_waits_for_inflight(void **st)
 {
 	struct fixture *f = *st;
@@ -378,6 +422,7 @@ int main(void)
 		BOTH(test_full_engine_says_eagain), BOTH(test_lone_request_own_batch),
 		BOTH(test_destroy_waits_for_inflight), BOTH(test_large_cached_reads),
 		BOTH(test_drain_finishes_inflight), BOTH(test_large_cached_writes_mixed),
+		BOTH(test_small_cached_writes_at_once),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
