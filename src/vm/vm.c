@@ -168,6 +168,7 @@ static int load_guest(struct vm *vm, const struct guest_files *f, struct boot_en
 static int create_vcpus(struct vm *vm, const struct boot_entry *entry, struct err *e)
 {
 	struct cpuid_table *sup = calloc(1, sizeof(*sup));
+	struct kvm_cpuid_entry2 *leaf1;
 	int ret = 0;
 
 	if (!sup)
@@ -177,6 +178,12 @@ static int create_vcpus(struct vm *vm, const struct boot_entry *entry, struct er
 		ret = errf(e, -errno, "KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
 		goto free_sup;
 	}
+	/* KVM's in-kernel LAPIC emulates the TSC-deadline timer but leaves it out of the table; a
+	 * guest without it arms a one-shot count in TMICT instead (QEMU and Cloud Hypervisor set
+	 * the bit too) */
+	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0 &&
+	    (leaf1 = cpuid_find(sup, 1, 0)))
+		leaf1->ecx |= CPUID_1_ECX_TSC_DEADLINE;
 	vm->vcpus = calloc(vm->cfg.ncpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
 		ret = errf(e, -ENOMEM, "out of memory");

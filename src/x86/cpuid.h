@@ -5,6 +5,8 @@
 #include <linux/kvm.h>
 #include <stdint.h>
 
+#define CPUID_1_ECX_TSC_DEADLINE (1u << 24)
+
 /* A kvm_cpuid2 with room for CPUID_MAX_ENTRIES entries. */
 #define CPUID_MAX_ENTRIES 256
 struct cpuid_table {

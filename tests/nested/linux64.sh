@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/nested/linux64.sh: Debian's stock 64-bit kernel under thinvisor: boots to userspace with
 # 1 and 2 vCPUs (nproc matches), MemTotal matches --memory (also across the PCI hole), the guest's
-# clock is within a few seconds of the host's, dmesg carries no ACPI errors, BUGs or WARNINGs
+# clock is within a few seconds of the host's, its timer is the LAPIC's TSC deadline, dmesg carries no ACPI errors, BUGs or WARNINGs
 # (but the one XSAVE warning the emulated AMD-V causes, see TEST-ENVIRONMENT.md), poweroff exits
 # 0, reboot exits 2 (or restarts with --on-reboot restart), and a vmlinux ELF boots through PVH.
 set -u
@@ -20,6 +20,7 @@ l2_initramfs || { notok "linux64" "tools/mkinitramfs failed"; exit 0; }
 probe='echo tv-nproc=$(nproc); echo tv-cpus=$(grep -c ^processor /proc/cpuinfo);
 echo tv-memtotal=$(sed -n "s/^MemTotal: *\([0-9]*\) kB/\1/p" /proc/meminfo);
 echo tv-date=$(date +%s);
+echo tv-clockevent=$(cat /sys/devices/system/clockevents/clockevent0/current_device);
 dmesg | grep -E "ACPI (Error|Warning|BIOS Error|BIOS Warning|Exception)|BUG:|WARNING:" |
  grep -v "xstate.c:606" | sed "s/^/tv-bad: /";
 dmesg | grep -E "ttyS0 at I/O 0x3f8.*16550A" | sed "s/^.*\] /tv-uart: /";
@@ -61,6 +62,8 @@ check_guest() { # check_guest NAME CPUS MEM_MIB
 	fi
 	l2_seen '^tv-uart: .*ttyS0 at I/O 0x3f8 \(irq = 4, base_baud = 115200\) is a 16550A' &&
 		ok "$name: the UART is a 16550A on IRQ 4" || notok "$name: the UART is a 16550A on IRQ 4" "$(kv tv-uart)"
+	[ "$(kv tv-clockevent)" = lapic-deadline ] && ok "$name: the timer is the LAPIC's TSC deadline" ||
+		notok "$name: the timer is the LAPIC's TSC deadline" "clockevent0 is $(kv tv-clockevent)"
 	[ "$(kv tv-pci)" = "0x1b36:0x0008:0x060000" ] && ok "$name: the PCI host bridge is 00:00.0 (1b36:0008, class 060000)" ||
 		notok "$name: the PCI host bridge is 00:00.0" "sysfs says $(kv tv-pci)"
 	# writes to CONFIG_ADDRESS are coalesced: thousands of config accesses, few 0xcf8 exits
