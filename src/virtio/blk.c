@@ -21,6 +21,7 @@
 #include "block/block.h"
 #include "util/bytes.h"
 #include "util/log.h"
+#include "util/zmem.h"
 #include "virtio/blk_lock.h"
 #include "virtio/blk_req.h"
 #include "virtio/virtio.h"
@@ -70,7 +71,7 @@ struct blk_req {
 };
 
 struct blk_queue {
-	struct blk_req *reqs; /* BLK_QSIZE, calloc'd: untouched ones cost no memory */
+	struct blk_req *reqs; /* BLK_QSIZE, zmem_alloc'd: untouched ones cost no memory */
 	uint16_t free[BLK_QSIZE];
 	unsigned nfree;
 	bool notify;
@@ -456,7 +457,7 @@ static void blk_destroy(void *opaque)
 		close(b->dfd);
 	block_close(b->bd);
 	for (unsigned i = 0; i < BLK_MAX_QUEUES; i++)
-		free(b->q[i].reqs);
+		zmem_free(b->q[i].reqs, BLK_QSIZE * sizeof(*b->q[i].reqs));
 	free(b);
 }
 
@@ -560,7 +561,7 @@ static int blk_create(struct vm *vm, const struct disk_config *dc, unsigned idx)
 	if (dc->serial)
 		memcpy(b->serial, dc->serial, strnlen(dc->serial, sizeof(b->serial)));
 	for (unsigned i = 0; i < nq; i++) {
-		b->q[i].reqs = calloc(BLK_QSIZE, sizeof(*b->q[i].reqs));
+		b->q[i].reqs = zmem_alloc(BLK_QSIZE * sizeof(*b->q[i].reqs));
 		if (!b->q[i].reqs)
 			return -ENOMEM;
 		for (unsigned s = 0; s < BLK_QSIZE; s++)

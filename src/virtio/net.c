@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "util/log.h"
+#include "util/zmem.h"
 #include "virtio/net_dev.h"
 #include "vm/counters.h"
 #include "vm/config.h"
@@ -256,7 +257,7 @@ static void vnet_destroy(void *opaque)
 	}
 	loop_destroy(n->loop);
 	for (unsigned p = 0; p < VNET_MQ_MAX_PAIRS; p++)
-		free(n->qp[p].stash);
+		zmem_free(n->qp[p].stash, VNET_STASH * sizeof(struct virtq_elem));
 	free(n);
 }
 
@@ -313,7 +314,7 @@ static int vnet_create(struct vm *vm, unsigned index)
 	if (n->max_pairs > n->be->queues) /* user mode has one queue */
 		n->max_pairs = n->be->queues;
 	for (unsigned p = 0; p < n->max_pairs; p++)
-		if (!(n->qp[p].stash = calloc(VNET_STASH, sizeof(struct virtq_elem))))
+		if (!(n->qp[p].stash = zmem_alloc(VNET_STASH * sizeof(struct virtq_elem))))
 			return -ENOMEM;
 	n->ctlfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
 	if (n->ctlfd < 0)

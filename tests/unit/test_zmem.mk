@@ -1,0 +1,1 @@
+test_zmem_DEPS := src/util/zmem.c
