@@ -79,10 +79,19 @@ static long do_io(struct aio_req *r)
 	return (long)total;
 }
 
+/* Wake the loop thread to reap the done list. */
+static void wake_loop(struct aio *a)
+{
+	uint64_t one = 1;
+
+	if (write(a->efd, &one, sizeof(one)) < 0) {
+		/* counter overflow only */
+	}
+}
+
 static void *worker(void *arg)
 {
 	struct aio *a = arg;
-	uint64_t one = 1;
 
 	pthread_mutex_lock(&a->mu);
 	for (;;) {
@@ -100,9 +109,7 @@ static void *worker(void *arg)
 		r->next = a->done;
 		a->done = r;
 		pthread_cond_signal(&a->done_cv);
-		if (write(a->efd, &one, sizeof(one)) < 0) {
-			/* counter overflow only */
-		}
+		wake_loop(a);
 	}
 	pthread_mutex_unlock(&a->mu);
 	return NULL;
@@ -287,13 +294,11 @@ int aio_add(struct aio *a, struct aio_req *r)
 void aio_submit(struct aio *a)
 {
 	struct aio_req *list = NULL;
-	uint64_t one = 1;
 
 	if (a->uring && io_uring_sq_ready(&a->ring))
 		io_uring_submit(&a->ring);
-	if (a->wake && write(a->efd, &one, sizeof(one)) < 0) {
-		/* counter overflow only */
-	}
+	if (a->wake)
+		wake_loop(a);
 	a->wake = false;
 	if (!a->queued)
 		return;

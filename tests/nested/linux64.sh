@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # tests/nested/linux64.sh: Debian's stock 64-bit kernel under thinvisor: boots to userspace with
 # 1 and 2 vCPUs (nproc matches), MemTotal matches --memory (also across the PCI hole), the guest's
-# clock is within a few seconds of the host's, its timer is the LAPIC's TSC deadline, dmesg carries no ACPI errors, BUGs or WARNINGs
-# (but the one XSAVE warning the emulated AMD-V causes, see TEST-ENVIRONMENT.md), poweroff exits
-# 0, reboot exits 2 (or restarts with --on-reboot restart), and a vmlinux ELF boots through PVH.
+# clock is within a few seconds of the host's, its timer is the LAPIC's TSC deadline, dmesg
+# carries no ACPI errors, BUGs or WARNINGs (but the one XSAVE warning the emulated AMD-V causes,
+# see TEST-ENVIRONMENT.md), poweroff exits 0, reboot exits 2 (or restarts with --on-reboot
+# restart), and a vmlinux ELF boots through PVH.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib.sh"
