@@ -111,7 +111,7 @@ static void dev_pci0(struct aml *a, const struct acpi_config *c)
 	aml_name_int(a, "_UID", 0);
 	aml_name(a, "_CRS");
 	rt = aml_rt_begin(a);
-	aml_rt_word_bus(a, 0x00, 0xff);
+	aml_rt_word_bus(a, 0x00, PLAT_PCI_BUSES - 1);
 	aml_rt_io(a, PLAT_PCI_CONF_PORT, PLAT_PCI_CONF_PORT, 1, 8);
 	aml_rt_word_io(a, 0x0000, PLAT_PCI_CONF_PORT - 1);
 	aml_rt_word_io(a, PLAT_PCI_CONF_PORT + 8, 0xffff);
@@ -354,7 +354,7 @@ static long build_madt(struct tables *t, unsigned ncpus)
 	return off;
 }
 
-/* MCFG: ECAM for segment 0, buses 0-255 (the root bridge's _CRS bus range). */
+/* MCFG: ECAM for segment 0, buses 0 to PLAT_PCI_BUSES - 1 (the root bridge's _CRS bus range). */
 static long build_mcfg(struct tables *t)
 {
 	size_t len = 44 + 16;
@@ -368,7 +368,7 @@ static long build_mcfg(struct tables *t)
 	le_put(p + 44, PLAT_PCI_ECAM_BASE, 8);
 	le_put(p + 52, 0, 2); /* segment */
 	p[54] = 0;	      /* start bus */
-	p[55] = 0xff;	      /* end bus */
+	p[55] = PLAT_PCI_BUSES - 1; /* end bus */
 	seal(p, len, 9);
 	return off;
 }

@@ -45,8 +45,8 @@ struct acpi_mmio_dev {
 struct acpi_config {
 	unsigned ncpus; /* MADT gets one local APIC per vCPU, APIC IDs 0..ncpus-1 */
 	/* The PCI root bridge's 64-bit prefetchable window in _CRS; size 0: none. The MCFG
-	 * always describes ECAM for buses 0-255 at PLAT_PCI_ECAM_BASE (reserved in the motherboard
-	 * resources). */
+	 * always describes ECAM for buses 0..PLAT_PCI_BUSES-1 at PLAT_PCI_ECAM_BASE (reserved
+	 * in the motherboard resources). */
 	uint64_t pci64_base, pci64_size;
 	unsigned nmmio;
 	struct acpi_mmio_dev mmio[ACPI_MAX_MMIO_DEVS];

@@ -25,8 +25,11 @@
 /* Interrupt controller and PCI windows in the 32-bit hole. */
 #define PLAT_PCI_MMIO32_BASE 0xc0000000ULL
 #define PLAT_PCI_MMIO32_SIZE 0x20000000ULL /* up to 0xe0000000 */
-#define PLAT_PCI_ECAM_BASE 0xe0000000ULL  /* PCIe ECAM, buses 0-255 (MCFG), 256 MiB */
-#define PLAT_PCI_ECAM_SIZE 0x10000000ULL
+/* PCIe ECAM (MCFG) for bus 0 only, 1 MiB: the one bus there is. Describing more buses costs
+ * boot time, as Linux probes all 32 slots of every bus up to the MCFG's last by port I/O. */
+#define PLAT_PCI_ECAM_BASE 0xe0000000ULL
+#define PLAT_PCI_BUSES 1
+#define PLAT_PCI_ECAM_SIZE ((unsigned long long)PLAT_PCI_BUSES << 20)
 #define PLAT_VIRTIO_MMIO_BASE 0xfe000000ULL /* virtio-mmio device i at base + i * 4 KiB */
 #define PLAT_VIRTIO_MMIO_STRIDE 0x1000ULL
 #define PLAT_VIRTIO_MMIO_MAX 8              /* its GSI: plat_virtio_mmio_gsi(i) */
