@@ -12,8 +12,8 @@ make -s O="$O" all
 kernel=$(ls /boot/vmlinuz-* | sort -V | tail -n1)
 tools/mkinitramfs "$O/bench/guest.cpio.gz" >/dev/null
 # SHMEM_THP=never|advise|always: the host's transparent-huge-page policy for shared memory
-# during the run (thinvisor's guest RAM is a memfd; Debian's default is never, the nested
-# machine's is advise). Unset: leave it as it is.
+# during the run (guest RAM in a memfd, i.e. a VM with shared memory, gets huge pages only where
+# it allows them; Debian's default is never, the nested machine's is advise). Unset: leave it.
 thp=()
 [ -n "${SHMEM_THP:-}" ] && thp=(sh -c 'echo "$0" >/sys/kernel/mm/transparent_hugepage/shmem_enabled && exec "$@"' "$SHMEM_THP")
 # DISK=1: both monitors get a 64 MiB raw virtio disk; NET=1: both get a user-mode virtio NIC
