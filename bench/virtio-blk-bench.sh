@@ -105,7 +105,7 @@ if [ -z "${BLK_ROUND:-}" ]; then
 		if [ $? = 0 ]; then
 			done=$((done + 1))
 		else
-			failed+=("machine $m: $(tail -n1 <<<"$out")")
+			failed+=("machine $m: $(grep -v '^[[:space:]]*$' <<<"$out" | tail -n1)")
 			echo "# ${failed[-1]}" >&2
 		fi
 	done
