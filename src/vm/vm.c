@@ -14,6 +14,7 @@
 
 #include "util/file.h"
 #include "util/log.h"
+#include "util/thread.h"
 #include "vm/coalesced.h"
 #include "vm/console.h"
 #include "vm/device.h"
@@ -99,20 +100,54 @@ struct guest_files {
 	size_t klen, ilen;
 };
 
-/* Read the kernel and initrd (or the firmware) before touching KVM, so file errors come
- * first. */
-static int read_guest_files(struct vm *vm, const struct vm_config *cfg, struct guest_files *f,
-			    struct err *e)
-{
+/* The kernel and initrd are read on a helper thread while this one builds the VM (KVM, guest
+ * memory, devices): the two overlap instead of adding up at start-up. */
+struct file_reader {
+	pthread_t thread;
+	bool started;
+	const struct vm_config *cfg;
+	struct guest_files files;
+	struct err err;
 	int ret;
+};
 
-	if (cfg->firmware == FIRMWARE_BIOS)
+static void *file_reader_main(void *arg)
+{
+	struct file_reader *r = arg;
+	const struct vm_config *c = r->cfg;
+	struct guest_files *f = &r->files;
+
+	r->ret = file_read_all(c->kernel, "kernel", c->mem_size, &f->kernel, &f->klen, &r->err);
+	if (!r->ret && c->initrd)
+		r->ret = file_read_all(c->initrd, "initrd", c->mem_size, &f->initrd, &f->ilen,
+				       &r->err);
+	return NULL;
+}
+
+/* Start reading the guest's files: the firmware at once (BIOS boot), the kernel and initrd on
+ * the helper thread (or here, when no thread can be started). */
+static int file_reader_start(struct vm *vm, struct file_reader *r, struct err *e)
+{
+	r->cfg = &vm->cfg;
+	if (vm->cfg.firmware == FIRMWARE_BIOS)
 		return bios_open(vm, e);
-	ret = file_read_all(cfg->kernel, "kernel", cfg->mem_size, &f->kernel, &f->klen, e);
+	if (thread_start(&r->thread, file_reader_main, r) == 0)
+		r->started = true;
+	else
+		file_reader_main(r);
+	return 0;
+}
 
-	if (ret || !cfg->initrd)
-		return ret;
-	return file_read_all(cfg->initrd, "initrd", cfg->mem_size, &f->initrd, &f->ilen, e);
+/* Wait for the reader. Returns 0, or its error (in *e) when a file could not be read. */
+static int file_reader_join(struct file_reader *r, struct err *e)
+{
+	if (r->started) {
+		pthread_join(r->thread, NULL);
+		r->started = false;
+	}
+	if (r->ret)
+		*e = r->err;
+	return r->ret;
 }
 
 /* SMBIOS for direct boot: the entry point at PLAT_SMBIOS_ADDR (Linux's legacy scan of the F
@@ -223,16 +258,9 @@ static int block_signals(struct vm *vm, struct err *e)
 	return 0;
 }
 
-/* Settings the configuration accepts whose devices are still being built: each refusal goes
- * when its device lands. */
-static int refuse_unbuilt(const struct vm_config *c, struct err *e)
-{
-	return 0;
-}
-
 int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 {
-	struct guest_files files = {0};
+	struct file_reader rd = {0};
 	struct boot_entry entry;
 	int max, ret;
 
@@ -252,10 +280,10 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 		ret = errf(e, -ENOMEM, "out of memory");
 		goto free_files;
 	}
-	ret = refuse_unbuilt(cfg, e);
-	if (ret)
-		goto free_files;
-	ret = read_guest_files(vm, cfg, &files, e);
+	/* before any thread starts, so every thread inherits the blocked stop signals */
+	ret = block_signals(vm, e);
+	if (!ret)
+		ret = file_reader_start(vm, &rd, e);
 	if (ret)
 		goto free_files;
 	vm->kvm_fd = ret = kvm_open_checked("/dev/kvm", e);
@@ -284,9 +312,6 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 		errf(e, ret, "cannot create the event loop: %s", strerror(-ret));
 		goto free_files;
 	}
-	ret = block_signals(vm, e);
-	if (ret)
-		goto free_files;
 	ret = console_open(vm, &vm->console);
 	if (ret) {
 		errf(e, ret, "cannot open console '%s': %s",
@@ -298,12 +323,16 @@ int vm_create(struct vm *vm, const struct vm_config *cfg, struct err *e)
 		/* the vCPUs keep KVM's reset state: real mode at the reset vector */
 		if (!(ret = bios_fw_cfg_fill(vm, e)))
 			ret = create_vcpus(vm, NULL, e);
-	} else if (!ret && !(ret = load_guest(vm, &files, &entry, e))) {
+	} else if (!ret && !(ret = file_reader_join(&rd, e)) &&
+		   !(ret = load_guest(vm, &rd.files, &entry, e))) {
 		ret = create_vcpus(vm, &entry, e);
 	}
 free_files:
-	free(files.kernel);
-	free(files.initrd);
+	/* a file that cannot be read is the error to report, whatever else failed meanwhile */
+	if (file_reader_join(&rd, e))
+		ret = rd.ret;
+	free(rd.files.kernel);
+	free(rd.files.initrd);
 	return ret;
 }
 
