@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "util/thread.h"
@@ -223,6 +224,8 @@ static void *vcpu_thread(void *arg)
 	pthread_mutex_unlock(&v->kick_lock);
 	if (pthread_getcpuclockid(pthread_self(), &v->cpu_clock) == 0)
 		atomic_store(&v->has_cpu_clock, true);
+	if (v->id == 0) /* read after the join, by --stats */
+		clock_gettime(CLOCK_MONOTONIC, &v->vm->first_run);
 
 	while (!atomic_load(&v->vm->stopping)) {
 		if (ioctl(v->fd, KVM_RUN, 0) < 0) {

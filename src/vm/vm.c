@@ -421,6 +421,9 @@ static void print_stats(struct vm *vm)
 		used += (size_t)snprintf(line + used, sizeof(line) - used, "%s%s=%llu",
 					 i ? " " : "", vm_stat_name((enum vm_stat)i), atomic_load(&vm->stats[i]));
 	log_info("exits: %s", line);
+	/* an absolute time, so that a script that noted when it started us knows our start-up */
+	log_info("first KVM_RUN at CLOCK_MONOTONIC %lld.%06ld s", (long long)vm->first_run.tv_sec,
+		 vm->first_run.tv_nsec / 1000);
 	if (!vm->port_exits)
 		return;
 	/* the busiest ports, most exits first */

@@ -3,6 +3,7 @@
 #define TV_VM_H
 
 #include <pthread.h>
+#include <time.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -87,6 +88,7 @@ struct vm {
 	uint32_t coalesced_max;                         /* entries the ring holds */
 	pthread_mutex_t coalesced_lock;                 /* one replayer at a time */
 	atomic_uint *port_exits; /* with --stats: port-I/O exits per port (65536), else NULL */
+	struct timespec first_run; /* CLOCK_MONOTONIC at vCPU 0's first KVM_RUN (for --stats) */
 
 	/* KVM's GSI routing table (vm/devif.c): the irqchip defaults plus MSI routes from GSI 24
 	 * up; rewritten whole by devif_msi_route under irq_lock. NULL until the first MSI. */
