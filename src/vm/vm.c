@@ -1,6 +1,7 @@
 /* vm.c: building, running and tearing down one VM. */
 #include "vm/vm.h"
 
+#include <cpuid.h>
 #include <errno.h>
 #include <linux/kvm.h>
 #include <signal.h>
@@ -200,10 +201,25 @@ static int load_guest(struct vm *vm, const struct guest_files *f, struct boot_en
 	return 0;
 }
 
+/* The host's processor brand string (leaves 0x80000002-4), or false when it has none. */
+static bool host_brand(char brand[48])
+{
+	unsigned a, b, c, d;
+
+	if (__get_cpuid_max(0x80000000, NULL) < 0x80000004)
+		return false;
+	for (unsigned leaf = 0; leaf < 3; leaf++) {
+		__cpuid(0x80000002 + leaf, a, b, c, d);
+		memcpy(brand + 16 * leaf, (unsigned[4]){a, b, c, d}, 16);
+	}
+	return true;
+}
+
 static int create_vcpus(struct vm *vm, const struct boot_entry *entry, struct err *e)
 {
 	struct cpuid_table *sup = calloc(1, sizeof(*sup));
 	struct kvm_cpuid_entry2 *leaf1;
+	char brand[48];
 	int ret = 0;
 
 	if (!sup)
@@ -219,6 +235,10 @@ static int create_vcpus(struct vm *vm, const struct boot_entry *entry, struct er
 	if (ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0 &&
 	    (leaf1 = cpuid_find(sup, 1, 0)))
 		leaf1->ecx |= CPUID_1_ECX_TSC_DEADLINE;
+	if (host_brand(brand) && (ret = cpuid_set_brand(sup, brand))) {
+		ret = errf(e, ret, "CPUID table full");
+		goto free_sup;
+	}
 	vm->vcpus = calloc(vm->cfg.ncpus, sizeof(*vm->vcpus));
 	if (!vm->vcpus) {
 		ret = errf(e, -ENOMEM, "out of memory");

@@ -105,3 +105,28 @@ int cpuid_build(const struct kvm_cpuid2 *supported, unsigned cpu, unsigned ncpus
 	}
 	return 0;
 }
+
+int cpuid_set_brand(struct cpuid_table *t, const char brand[48])
+{
+	struct kvm_cpuid_entry2 *e = cpuid_find(t, 0x80000000, 0);
+
+	if (!e || e->eax < 0x80000004)
+		return 0;
+	for (uint32_t leaf = 0; leaf < 3; leaf++) {
+		uint32_t r[4];
+
+		memcpy(r, brand + 16 * leaf, sizeof(r));
+		e = cpuid_find(t, 0x80000002 + leaf, 0);
+		if (!e) {
+			if (t->hdr.nent >= CPUID_MAX_ENTRIES)
+				return -E2BIG;
+			e = &t->e[t->hdr.nent++];
+			*e = (struct kvm_cpuid_entry2){.function = 0x80000002 + leaf};
+		}
+		e->eax = r[0];
+		e->ebx = r[1];
+		e->ecx = r[2];
+		e->edx = r[3];
+	}
+	return 0;
+}

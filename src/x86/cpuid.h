@@ -22,6 +22,13 @@ struct cpuid_table {
 int cpuid_build(const struct kvm_cpuid2 *supported, unsigned cpu, unsigned ncpus,
 		struct cpuid_table *out);
 
+/* Put the 48-byte processor brand string (NUL-padded, as leaves 0x80000002-4 of the host's
+ * CPUID return it) in t's leaves 0x80000002-4, which KVM_GET_SUPPORTED_CPUID leaves zero: the
+ * guest's "model name" then is the host's, as with QEMU's -cpu host. Adds the leaves when t
+ * lacks them; does nothing when t's extended range (0x80000000's eax) ends below 0x80000004.
+ * Returns 0, or -E2BIG when there is no room. */
+int cpuid_set_brand(struct cpuid_table *t, const char brand[48]);
+
 /* The entry for (function, index) in t, or NULL. */
 struct kvm_cpuid_entry2 *cpuid_find(struct cpuid_table *t, uint32_t function, uint32_t index);
 

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # tests/nested/linux64.sh: Debian's stock 64-bit kernel under thinvisor: boots to userspace with
 # 1 and 2 vCPUs (nproc matches), MemTotal matches --memory (also across the PCI hole), the guest's
-# clock is within a few seconds of the host's, its timer is the LAPIC's TSC deadline, its ECAM
-# covers bus 0 alone, dmesg carries no ACPI errors, BUGs or WARNINGs (but the one XSAVE warning
-# the emulated AMD-V causes, see TEST-ENVIRONMENT.md), poweroff exits 0, reboot exits 2 (or
-# restarts with --on-reboot restart), and a vmlinux ELF boots through PVH.
+# clock is within a few seconds of the host's, its CPU model name is the host's, its timer is the
+# LAPIC's TSC deadline, its ECAM covers bus 0 alone, dmesg carries no ACPI errors, BUGs or
+# WARNINGs (but the one XSAVE warning the emulated AMD-V causes, see TEST-ENVIRONMENT.md),
+# poweroff exits 0, reboot exits 2 (or restarts with --on-reboot restart), and a vmlinux ELF
+# boots through PVH.
 set -u
 TOP=${TOP:-$(cd "$(dirname "$0")/../.." && pwd)}
 . "$TOP/tests/lib.sh"
@@ -21,6 +22,7 @@ l2_initramfs || { notok "linux64" "tools/mkinitramfs failed"; exit 0; }
 probe='echo tv-nproc=$(nproc); echo tv-cpus=$(grep -c ^processor /proc/cpuinfo);
 echo tv-memtotal=$(sed -n "s/^MemTotal: *\([0-9]*\) kB/\1/p" /proc/meminfo);
 echo tv-date=$(date +%s);
+echo tv-model=$(sed -n "s/^model name[^:]*: //p" /proc/cpuinfo | head -n1);
 echo tv-clockevent=$(cat /sys/devices/system/clockevents/clockevent0/current_device);
 dmesg | grep -E "ACPI (Error|Warning|BIOS Error|BIOS Warning|Exception)|BUG:|WARNING:" |
  grep -v "xstate.c:606" | sed "s/^/tv-bad: /";
@@ -66,6 +68,11 @@ check_guest() { # check_guest NAME CPUS MEM_MIB
 		ok "$name: the UART is a 16550A on IRQ 4" || notok "$name: the UART is a 16550A on IRQ 4" "$(kv tv-uart)"
 	[ "$(kv tv-clockevent)" = lapic-deadline ] && ok "$name: the timer is the LAPIC's TSC deadline" ||
 		notok "$name: the timer is the LAPIC's TSC deadline" "clockevent0 is $(kv tv-clockevent)"
+	# KVM's CPUID has no brand string; the monitor copies the host's (as QEMU's -cpu host does)
+	local model
+	model=$(echo $(sed -n 's/^model name[^:]*: //p' /proc/cpuinfo | head -n1))
+	[ -n "$model" ] && [ "$(kv tv-model)" = "$model" ] && ok "$name: the CPU's model name is the host's" ||
+		notok "$name: the CPU's model name is the host's" "guest '$(kv tv-model)', host '$model'"
 	[ "$(kv tv-pci)" = "0x1b36:0x0008:0x060000" ] && ok "$name: the PCI host bridge is 00:00.0 (1b36:0008, class 060000)" ||
 		notok "$name: the PCI host bridge is 00:00.0" "sysfs says $(kv tv-pci)"
 	# the MCFG describes bus 0 alone and Linux takes it (it once rejected a lone bus 0-0 entry)

@@ -92,6 +92,41 @@ static void cpuid_rejects_bad_args(void **state)
 	free(sup);
 }
 
+static void cpuid_brand_string(void **state)
+{
+	struct cpuid_table *sup = fake_supported();
+	char brand[48] = "AMD EPYC 7B13 64-Core Processor", got[49] = {0};
+	struct kvm_cpuid_entry2 *e;
+
+	/* the table has no 0x80000002-4: they are added, in order, with the brand's bytes */
+	assert_int_equal(cpuid_set_brand(sup, brand), 0);
+	for (uint32_t leaf = 0; leaf < 3; leaf++) {
+		e = cpuid_find(sup, 0x80000002 + leaf, 0);
+		assert_non_null(e);
+		memcpy(got + 16 * leaf, (uint32_t[4]){e->eax, e->ebx, e->ecx, e->edx}, 16);
+	}
+	assert_string_equal(got, brand);
+	/* present (zeroed, as KVM returns them): replaced, not added again */
+	unsigned n = sup->hdr.nent;
+
+	memcpy(brand, "Other", 6);
+	assert_int_equal(cpuid_set_brand(sup, brand), 0);
+	assert_int_equal(sup->hdr.nent, n);
+	assert_int_equal(cpuid_find(sup, 0x80000002, 0)->eax, 0x6568744f); /* "Othe" */
+	/* a table whose extended range ends before the brand leaves is left alone */
+	cpuid_find(sup, 0x80000000, 0)->eax = 0x80000001;
+	sup->hdr.nent = n - 3;
+	assert_int_equal(cpuid_set_brand(sup, brand), 0);
+	assert_int_equal(sup->hdr.nent, n - 3);
+	assert_null(cpuid_find(sup, 0x80000002, 0));
+	/* no room: -E2BIG */
+	cpuid_find(sup, 0x80000000, 0)->eax = 0x8000001e;
+	memset(&sup->e[n - 3], 0, (CPUID_MAX_ENTRIES - (n - 3)) * sizeof(sup->e[0]));
+	sup->hdr.nent = CPUID_MAX_ENTRIES;
+	assert_int_equal(cpuid_set_brand(sup, brand), -E2BIG);
+	free(sup);
+}
+
 static void gmem_layout_and_bounds(void **state)
 {
 	struct gmem m;
@@ -206,6 +241,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(cpuid_topology_per_vcpu), cmocka_unit_test(cpuid_rejects_bad_args),
+		cmocka_unit_test(cpuid_brand_string),
 		cmocka_unit_test(gmem_layout_and_bounds),  cmocka_unit_test(gmem_hole_above_3g),
 		cmocka_unit_test(bus_register_and_dispatch), cmocka_unit_test(parse_sizes),
 	};
