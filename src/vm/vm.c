@@ -236,7 +236,7 @@ static int create_vcpus(struct vm *vm, const struct boot_entry *entry, struct er
 	    (leaf1 = cpuid_find(sup, 1, 0)))
 		leaf1->ecx |= CPUID_1_ECX_TSC_DEADLINE;
 	if (host_brand(brand) && (ret = cpuid_set_brand(sup, brand))) {
-		ret = errf(e, ret, "CPUID table full");
+		ret = errf(e, ret, "no room in the CPUID table for the brand string");
 		goto free_sup;
 	}
 	vm->vcpus = calloc(vm->cfg.ncpus, sizeof(*vm->vcpus));

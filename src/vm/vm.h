@@ -3,10 +3,10 @@
 #define TV_VM_H
 
 #include <pthread.h>
-#include <time.h>
 #include <stdatomic.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <time.h>
 
 #include "util/err.h"
 #include "vm/bus.h"
