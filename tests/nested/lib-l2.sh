@@ -5,8 +5,9 @@
 #   l2_initramfs [ARGS...]    sets L2_INITRD, built by tools/mkinitramfs (cached) with ARGS
 #   l2_run NAME SECS CMD...   runs the monitor command CMD (guest console on its stdout/stderr)
 #                             with a timeout, keeps its output in $L2_LOGS/NAME.console with
-#                             each line prefixed by the seconds since the start (a frozen or
-#                             triple-faulted run is run once more, see below), and sets
+#                             each line prefixed by the seconds since the start (a frozen,
+#                             triple-faulted or zeroed-state panicked run is run once more,
+#                             see below), and sets
 #                             L2_RC (CMD's exit status, 124 on timeout), L2_INIT (seconds to the
 #                             guest's "thinvisor-guest: init started", empty if never),
 #                             L2_TOTAL (seconds until CMD ended), L2_CONSOLE (the log file),
@@ -66,8 +67,8 @@ _l2_once() {
 	L2_INIT=$(grep -m1 ' thinvisor-guest: init started$' "$L2_CONSOLE" | cut -d' ' -f1)
 }
 
-# l2_run: once more when the guest froze (no output for L2_STALL s, or the time limit) or a
-# vCPU triple-faulted, saying so on a "# " line. The emulated AMD-V of the nested machine has
+# l2_run: once more when the guest froze (no output for L2_STALL s, or the time limit), a
+# vCPU triple-faulted or the guest kernel panicked with its vCPU state zeroed, saying so on a "# " line. The emulated AMD-V of the nested machine has
 # rare failures of both kinds, which QEMU's guests show too (README.md, Tests); a real bug
 # that repeats fails the second run.
 l2_run() {
@@ -79,6 +80,10 @@ l2_run() {
 	if [ -n "$L2_STALLED" ]; then why="no console output for ${L2_STALL:-150}s"
 	elif [ "$L2_RC" = 124 ]; then why="still running after ${secs}s"
 	elif [ "$L2_RC" = 3 ]; then why="triple fault ($(grep -m1 -o 'vCPU [0-9]*:' "$L2_CONSOLE"))"
+	# a 64-bit kernel that oopses with CS 0 (and RIP, RSP 0) had its vCPU state wiped, which
+	# neither it nor the monitor does while it runs: the emulated AMD-V's kind of failure
+	elif l2_seen 'Kernel panic - not syncing' && l2_seen '\] CS:  0000 DS: 0000'; then
+		why="kernel panic with a zeroed vCPU state (CS 0)"
 	fi
 	[ -n "$why" ] || return 0
 	l2_first_failed "$name" "$why" "$L2_CONSOLE"
