@@ -68,9 +68,9 @@ _l2_once() {
 }
 
 # l2_run: once more when the guest froze (no output for L2_STALL s, or the time limit), a
-# vCPU triple-faulted or the guest kernel panicked with its vCPU state zeroed, saying so on a "# " line. The emulated AMD-V of the nested machine has
-# rare failures of both kinds, which QEMU's guests show too (README.md, Tests); a real bug
-# that repeats fails the second run.
+# vCPU triple-faulted or the guest kernel panicked with its vCPU state zeroed, saying so on a
+# "# " line. The emulated AMD-V of the nested machine has rare failures of these kinds, which
+# QEMU's guests show too (README.md, Tests); a real bug that repeats fails the second run.
 l2_run() {
 	local name=$1 secs=$2 why
 	shift 2
